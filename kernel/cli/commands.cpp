@@ -1,0 +1,296 @@
+#include "commands.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include <boost/json.hpp>
+
+#include <runicorn/plugin/abi.hpp>
+#include <runicorn/plugin/http_routes.hpp>
+
+#include "config.hpp"
+#include "json_text.hpp"
+#include "logging.hpp"
+#include "plugin_host.hpp"
+#include "runicorn_version.hpp"
+
+namespace runicorn::cli {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+int fail(const std::string& message, int code = 1) {
+    std::cerr << "runicorn: error: " << message << "\n";
+    return code;
+}
+
+/// The plugin directories that come with the executable: bin/plugins (build tree) and
+/// lib/runicorn/plugins (installed), found from /proc/self/exe.
+std::vector<fs::path> bundled_plugin_dirs() {
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) {
+        return {};
+    }
+    const fs::path dir = exe.parent_path();
+    return {dir / "plugins", (dir / ".." / "lib" / "runicorn" / "plugins").lexically_normal()};
+}
+
+/// Loads the configuration and builds a plugin host (not yet loaded).
+struct Session {
+    kernel::KernelConfig cfg;
+    std::unique_ptr<kernel::LogHub> logs;
+    std::unique_ptr<kernel::PluginHost> host;
+};
+
+Result<Session> open_session(const GlobalOptions& g, spdlog::level::level_enum default_level,
+                             json::object extra_http_config = {}) {
+    Session s;
+    RUNICORN_ASSIGN_OR_RETURN(s.cfg, kernel::load_config(g.overrides, kernel::process_env()));
+    const bool level_given = g.overrides.log_level.has_value() ||
+                             kernel::process_env()("RUNICORN_LOG_LEVEL").has_value();
+    s.logs = std::make_unique<kernel::LogHub>(level_given ? s.cfg.log_level : default_level);
+
+    kernel::HostOptions opts;
+    opts.plugin_dirs = bundled_plugin_dirs();
+    opts.plugin_dirs.insert(opts.plugin_dirs.end(), s.cfg.plugin_dirs.begin(), s.cfg.plugin_dirs.end());
+    opts.enabled = s.cfg.enabled_plugins;
+    opts.plugin_configs = s.cfg.plugin_configs;
+    // The http plugin's settings: runicorn_cpp.viewer < runicorn_cpp.plugins.http < flags.
+    json::object http = s.cfg.viewer;
+    if (const auto* p = s.cfg.plugin_configs.if_contains("http"); p != nullptr && p->is_object()) {
+        for (const auto& kv : p->get_object()) {
+            http[kv.key()] = kv.value();
+        }
+    }
+    for (const auto& kv : extra_http_config) {
+        http[kv.key()] = kv.value();
+    }
+    opts.plugin_configs["http"] = std::move(http);
+    opts.storage_root = s.cfg.storage_root;
+    opts.config_dir = s.cfg.config_dir;
+    opts.version = kernel::kVersion;
+    s.host = std::make_unique<kernel::PluginHost>(std::move(opts), *s.logs);
+    return s;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+    std::string out;
+    for (const auto& i : items) {
+        if (!out.empty()) {
+            out += sep;
+        }
+        out += i;
+    }
+    return out;
+}
+
+json::value report_json(const plugin::PluginReport& r) {
+    json::array provides(r.provides.begin(), r.provides.end());
+    json::array requires_services(r.requires_services.begin(), r.requires_services.end());
+    return json::object{{"id", r.id},
+                        {"version", r.version},
+                        {"abi_version", r.abi_version},
+                        {"path", r.path},
+                        {"state", r.state},
+                        {"provides", std::move(provides)},
+                        {"requires", std::move(requires_services)},
+                        {"error", r.error.empty() ? json::value(nullptr) : json::value(r.error)}};
+}
+
+}  // namespace
+
+int run_version(const GlobalOptions& /*g*/, bool as_json) {
+    const std::string abi = plugin::kAbiVersion.to_string();
+    if (as_json) {
+        json::object o{{"version", kernel::kVersion},
+                       {"abi_version", abi},
+                       {"compat_version", kernel::kCompatVersion},
+                       {"build_tag", plugin::kBuildTag}};
+        std::cout << kernel::pretty_json(o);
+        return 0;
+    }
+    std::cout << "runicorn " << kernel::kVersion << " (plugin ABI " << abi
+              << ", reads and writes Runicorn v" << kernel::kCompatVersion << " data)\n"
+              << "build: " << plugin::kBuildTag << "\n";
+    return 0;
+}
+
+int run_plugins(const GlobalOptions& g, bool as_json) {
+    auto session = open_session(g, spdlog::level::off);
+    if (!session) {
+        return fail(session.error().message(), 2);
+    }
+    auto& host = *session->host;
+    host.load();
+    host.init();  // reports init failures and missing services; starts nothing
+    const auto reports = host.reports();
+    if (as_json) {
+        json::array arr;
+        for (const auto& r : reports) {
+            arr.push_back(report_json(r));
+        }
+        json::object o{{"plugins", std::move(arr)},
+                       {"kernel", json::object{{"version", kernel::kVersion},
+                                               {"abi_version", plugin::kAbiVersion.to_string()}}},
+                       {"directory_errors", json::array(host.directory_errors().begin(),
+                                                        host.directory_errors().end())}};
+        std::cout << kernel::pretty_json(o);
+        return 0;
+    }
+    std::vector<std::array<std::string, 6>> rows;
+    rows.push_back({"ID", "VERSION", "ABI", "STATE", "SERVICES", "FILE"});
+    for (const auto& r : reports) {
+        rows.push_back({r.id, r.version.empty() ? "-" : r.version,
+                        r.abi_version.empty() ? "-" : r.abi_version, r.state,
+                        r.provides.empty() ? "-" : join(r.provides, ","), r.path});
+    }
+    std::array<std::size_t, 6> width{};
+    for (const auto& row : rows) {
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            width[i] = std::max(width[i], row[i].size());
+        }
+    }
+    for (std::size_t n = 0; n < rows.size(); ++n) {
+        const auto& row = rows[n];
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) {
+                line.append(width[i] - row[i].size() + 2, ' ');
+            }
+        }
+        std::cout << line << "\n";
+        if (n > 0 && !reports[n - 1].error.empty() && reports[n - 1].state != "disabled") {
+            std::cout << "    why: " << reports[n - 1].error << "\n";
+        }
+    }
+    if (reports.empty()) {
+        std::cout << "(no plugins found)\n";
+    }
+    for (const auto& e : host.directory_errors()) {
+        std::cout << "warning: " << e << "\n";
+    }
+    return 0;
+}
+
+int run_config_show(const GlobalOptions& g) {
+    auto cfg = kernel::load_config(g.overrides, kernel::process_env());
+    if (!cfg) {
+        return fail(cfg.error().message(), 2);
+    }
+    json::array dirs;
+    for (const auto& d : bundled_plugin_dirs()) {
+        dirs.emplace_back(d.string());
+    }
+    for (const auto& d : cfg->plugin_dirs) {
+        dirs.emplace_back(d.string());
+    }
+    json::value enabled = nullptr;
+    if (cfg->enabled_plugins) {
+        enabled = json::array(cfg->enabled_plugins->begin(), cfg->enabled_plugins->end());
+    }
+    json::object o{
+        {"config_dir", cfg->config_dir.string()},
+        {"config_file", cfg->config_file.string()},
+        {"config_file_exists", cfg->config_file_exists},
+        {"storage_root", cfg->storage_root.string()},
+        {"storage_root_source", cfg->storage_root_source},
+        {"plugin_dirs", std::move(dirs)},
+        {"enabled_plugins", std::move(enabled)},
+        {"log_level", std::string(spdlog::level::to_string_view(cfg->log_level).data())},
+        {"viewer", cfg->viewer},
+        {"plugins", cfg->plugin_configs},
+    };
+    std::cout << kernel::pretty_json(o);
+    return 0;
+}
+
+int run_config_set_user_root(const GlobalOptions& /*g*/, const std::string& path) {
+    if (path.empty()) {
+        return fail("--set-user-root needs a non-empty PATH", 2);
+    }
+    const auto env = kernel::process_env();
+    const auto dir = kernel::config_dir(env);
+    auto stored = kernel::set_user_root(dir, path, env);
+    if (!stored) {
+        return fail(stored.error().message());
+    }
+    std::cout << "user_root_dir set to " << stored->string() << " in "
+              << (dir / "config.json").string() << "\n";
+    return 0;
+}
+
+int run_viewer(const GlobalOptions& g, const ViewerOptions& v) {
+    json::object http;
+    if (v.host) {
+        http["host"] = *v.host;
+    }
+    if (v.port) {
+        http["port"] = *v.port;
+    }
+    if (v.remote_mode) {
+        http["host"] = "127.0.0.1";
+        http["remote_mode"] = true;
+    }
+    auto session = open_session(g, spdlog::level::info, std::move(http));
+    if (!session) {
+        return fail(session.error().message(), 2);
+    }
+    auto& cfg = session->cfg;
+    auto log = session->logs->get("cli");
+    // COMPAT: the viewer creates <root> and <root>/runs at start.
+    std::error_code ec;
+    fs::create_directories(cfg.storage_root / "runs", ec);
+    if (ec) {
+        log->warn("cannot create '{}': {}; serving what is there", (cfg.storage_root / "runs").string(),
+                  ec.message());
+    }
+
+    // Block the stop signals before any plugin thread exists, so only sigwait() below sees them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    auto& host = *session->host;
+    host.load();
+    host.init();
+    host.start();
+
+    auto routes = host.find<plugin::HttpRoutes>();
+    if (routes == nullptr || routes->base_url().empty()) {
+        const auto reports = host.reports();
+        auto it = std::find_if(reports.begin(), reports.end(),
+                               [](const auto& r) { return r.id == "http"; });
+        if (it == reports.end()) {
+            return fail("the viewer needs the http plugin, which was not found in: " +
+                        join([&] {
+                            std::vector<std::string> d;
+                            for (const auto& p : host.options().plugin_dirs) {
+                                d.push_back(p.string());
+                            }
+                            return d;
+                        }(), ", "));
+        }
+        return fail("the viewer needs the http plugin, which is " + it->state +
+                    (it->error.empty() ? "" : ": " + it->error));
+    }
+    routes.reset();
+    std::cout << "Runicorn viewer: " << host.find<plugin::HttpRoutes>()->base_url()
+              << "  (storage: " << cfg.storage_root.string() << "; Ctrl-C to stop)" << std::endl;
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log->info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    host.stop();
+    log->info("stopped");
+    return 0;
+}
+
+}  // namespace runicorn::cli

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <runicorn/export.hpp>
+#include <runicorn/status.hpp>
+
+namespace runicorn::plugin {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+/// One HTTP request as a route handler sees it. The body has been read completely (within the
+/// route's body limit); header names are lower-case.
+struct HttpRequest {
+    std::string method;  ///< "GET", "POST", ...
+    std::string path;    ///< Percent-decoded path, no query string.
+    std::string target;  ///< The raw request target.
+    HeaderList path_params;
+    HeaderList query;  ///< Percent-decoded, in order; a repeated key appears repeatedly.
+    HeaderList headers;
+    std::string body;
+    std::string peer_address;  ///< The socket peer, never X-Forwarded-For.
+
+    /// The first value named `name` in `list`, or nullopt.
+    static std::optional<std::string> find(const HeaderList& list, std::string_view name) {
+        for (const auto& [k, v] : list) {
+            if (k == name) {
+                return v;
+            }
+        }
+        return std::nullopt;
+    }
+    std::optional<std::string> param(std::string_view name) const {
+        return find(path_params, name);
+    }
+    std::optional<std::string> query_value(std::string_view name) const {
+        return find(query, name);
+    }
+    std::optional<std::string> header(std::string_view lower_name) const {
+        return find(headers, lower_name);
+    }
+};
+
+/// A complete response. Errors use status 4xx/5xx and a JSON body {"detail": "..."}.
+struct HttpResponse {
+    unsigned status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    HeaderList headers;
+};
+
+/// A route's code. Thread safety: safe for concurrent use (handlers run on the server's threads).
+/// Exceptions are caught by the server and become a 500 with a request id.
+class RUNICORN_PLUGIN_API RouteHandler {
+public:
+    virtual ~RouteHandler() = default;
+    RouteHandler(const RouteHandler&) = delete;
+    RouteHandler& operator=(const RouteHandler&) = delete;
+    RouteHandler(RouteHandler&&) = delete;
+    RouteHandler& operator=(RouteHandler&&) = delete;
+
+    virtual HttpResponse handle(const HttpRequest& request) = 0;
+
+protected:
+    RouteHandler() = default;
+};
+
+/// How a route appears in the router and the OpenAPI document.
+struct RouteSpec {
+    std::string method;   ///< "GET", "POST", "PUT", "PATCH", "DELETE".
+    std::string pattern;  ///< "/api/runs/:run_id"; `:name` matches one path segment.
+    std::string summary;  ///< One line for the OpenAPI document.
+    bool compat = false;  ///< A Runicorn v0.6 endpoint (x-runicorn-compat).
+};
+
+/// The HTTP server's route table; other plugins add their /api routes here during init().
+/// Thread safety: safe for concurrent use.
+class RUNICORN_PLUGIN_API HttpRoutes {
+public:
+    static constexpr std::string_view kServiceId = "runicorn.http_routes/1";
+
+    virtual ~HttpRoutes() = default;
+    HttpRoutes(const HttpRoutes&) = delete;
+    HttpRoutes& operator=(const HttpRoutes&) = delete;
+    HttpRoutes(HttpRoutes&&) = delete;
+    HttpRoutes& operator=(HttpRoutes&&) = delete;
+
+    /// Adds a route. INVALID_ARGUMENT for a malformed pattern or method, ALREADY_EXISTS when the
+    /// same method and pattern are taken.
+    virtual Status add_route(RouteSpec spec, std::shared_ptr<RouteHandler> handler) = 0;
+    /// "http://127.0.0.1:23300" once the server listens (the real port when 0 was asked for);
+    /// "" before start() and after stop().
+    virtual std::string base_url() const = 0;
+
+protected:
+    HttpRoutes() = default;
+};
+
+}  // namespace runicorn::plugin

@@ -1,0 +1,205 @@
+#include "catalog.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+#include <boost/json.hpp>
+
+namespace runicorn::i18n {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+void merge_missing(json::object& into, const json::object& from) {
+    for (const auto& kv : from) {
+        auto* existing = into.if_contains(kv.key());
+        if (existing == nullptr) {
+            into.emplace(kv.key(), kv.value());
+        } else if (existing->is_object() && kv.value().is_object()) {
+            merge_missing(existing->get_object(), kv.value().get_object());
+        }
+    }
+}
+
+void collect_leaves(const json::object& obj, const std::string& prefix, std::vector<std::string>& out) {
+    for (const auto& kv : obj) {
+        std::string key = prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
+        if (kv.value().is_object()) {
+            collect_leaves(kv.value().get_object(), key, out);
+        } else if (kv.value().is_string()) {
+            out.push_back(std::move(key));
+        }
+    }
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string interpolate(const std::string& text, const json::object& vars) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const auto open = text.find("{{", pos);
+        if (open == std::string::npos) {
+            break;
+        }
+        const auto close = text.find("}}", open + 2);
+        if (close == std::string::npos) {
+            break;
+        }
+        out.append(text, pos, open - pos);
+        std::string name = text.substr(open + 2, close - open - 2);
+        name.erase(0, name.find_first_not_of(' '));
+        name.erase(name.find_last_not_of(' ') + 1);
+        if (const auto* v = vars.if_contains(name)) {
+            out += v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
+        } else {
+            out.append(text, open, close + 2 - open);  // keep unknown placeholders visible
+        }
+        pos = close + 2;
+    }
+    out.append(text, pos, std::string::npos);
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::string> CatalogSet::add_locales_dir(const fs::path& dir) {
+    std::vector<std::string> problems;
+    std::error_code ec;
+    for (fs::directory_iterator langs(dir, ec); !ec && langs != fs::directory_iterator();
+         langs.increment(ec)) {
+        std::error_code type_ec;
+        if (!langs->is_directory(type_ec)) {
+            continue;
+        }
+        const std::string lang = langs->path().filename().string();
+        for (fs::directory_iterator files(langs->path(), type_ec);
+             !type_ec && files != fs::directory_iterator(); files.increment(type_ec)) {
+            const auto& p = files->path();
+            if (p.extension() != ".json") {
+                continue;
+            }
+            std::ifstream in(p, std::ios::binary);
+            std::stringstream buf;
+            buf << in.rdbuf();
+            boost::system::error_code jec;
+            json::value v = json::parse(buf.str(), jec);
+            if (jec || !v.is_object()) {
+                problems.push_back("skipping catalog '" + p.string() + "': " +
+                                   (jec ? jec.message() : "the top level must be an object"));
+                continue;
+            }
+            auto& ns = catalogs_[lang][p.stem().string()];
+            if (!ns.is_object()) {
+                ns = json::object{};
+            }
+            merge_missing(ns.get_object(), v.get_object());
+        }
+    }
+    return problems;
+}
+
+std::vector<plugin::LocaleInfo> CatalogSet::locales() const {
+    static const std::map<std::string, std::string, std::less<>> kNativeNames = {
+        {"en", "English"}, {"zh-CN", "简体中文"}};
+    std::vector<std::string> en_leaves;
+    if (auto it = catalogs_.find("en"); it != catalogs_.end()) {
+        for (const auto& ns : it->second) {
+            collect_leaves(ns.value().get_object(), std::string(ns.key()) + ":", en_leaves);
+        }
+    }
+    std::vector<plugin::LocaleInfo> out;
+    for (const auto& [code, namespaces] : catalogs_) {
+        std::size_t have = 0;
+        for (const auto& key : en_leaves) {
+            if (lookup(code, key)) {
+                ++have;
+            }
+        }
+        auto name = kNativeNames.find(code);
+        out.push_back({code, name != kNativeNames.end() ? name->second : code,
+                       en_leaves.empty() ? 100.0 : 100.0 * static_cast<double>(have) /
+                                                       static_cast<double>(en_leaves.size())});
+    }
+    std::stable_partition(out.begin(), out.end(), [](const auto& l) { return l.code == "en"; });
+    return out;
+}
+
+std::string CatalogSet::resolve(std::string_view requested) const {
+    const std::string want = lower(requested);
+    for (const auto& [code, ns] : catalogs_) {
+        if (lower(code) == want) {
+            return code;
+        }
+    }
+    if (want == "zh" || want.rfind("zh-hans", 0) == 0 || want == "zh-sg" || want == "zh-cn") {
+        if (catalogs_.count("zh-CN") != 0) {
+            return "zh-CN";
+        }
+    }
+    const auto dash = want.find('-');
+    const std::string base = want.substr(0, dash);
+    for (const auto& [code, ns] : catalogs_) {
+        if (lower(code) == base) {
+            return code;
+        }
+    }
+    return "en";
+}
+
+std::optional<std::string> CatalogSet::lookup(const std::string& locale, std::string_view key) const {
+    auto it = catalogs_.find(locale);
+    if (it == catalogs_.end()) {
+        return std::nullopt;
+    }
+    std::string_view ns = "common";
+    std::string_view path = key;
+    if (auto colon = key.find(':'); colon != std::string_view::npos) {
+        ns = key.substr(0, colon);
+        path = key.substr(colon + 1);
+    }
+    const json::value* cur = it->second.if_contains(ns);
+    while (cur != nullptr && !path.empty()) {
+        if (!cur->is_object()) {
+            return std::nullopt;
+        }
+        const auto dot = path.find('.');
+        cur = cur->get_object().if_contains(path.substr(0, dot));
+        path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+    }
+    if (cur == nullptr || !cur->is_string()) {
+        return std::nullopt;
+    }
+    return std::string(cur->get_string());
+}
+
+std::string CatalogSet::translate(std::string_view locale, std::string_view key,
+                                  const json::object& vars) const {
+    auto text = lookup(resolve(locale), key);
+    if (!text) {
+        text = lookup("en", key);
+    }
+    return text ? interpolate(*text, vars) : std::string(key);
+}
+
+Result<json::object> CatalogSet::catalog(std::string_view locale) const {
+    auto it = catalogs_.find(locale);
+    if (it == catalogs_.end()) {
+        return Status::not_found("locale '" + std::string(locale) + "' is not available");
+    }
+    json::object merged = it->second;
+    if (auto en = catalogs_.find("en"); en != catalogs_.end() && locale != "en") {
+        merge_missing(merged, en->second);  // per-key fallback to en
+    }
+    return merged;
+}
+
+}  // namespace runicorn::i18n

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include <runicorn/plugin/locales.hpp>
+#include <runicorn/result.hpp>
+
+namespace runicorn::i18n {
+
+/// Catalogs of every locale, by namespace, merged from several locales/ directories
+/// (locales/<lang>/<namespace>.json, i18next JSON). Where two directories define the same key, the
+/// first one added wins.
+///
+/// Thread safety: externally synchronized while adding; const methods are safe for concurrent use.
+class CatalogSet {
+public:
+    /// Merges `<dir>/<lang>/<ns>.json`. Files that are not a JSON object are skipped; each problem
+    /// is returned as a message naming the file (the caller logs them).
+    std::vector<std::string> add_locales_dir(const std::filesystem::path& dir);
+
+    std::vector<plugin::LocaleInfo> locales() const;
+    std::string resolve(std::string_view requested) const;
+    /// `key` is "<namespace>:<dotted.key>" (namespace "common" when omitted).
+    std::string translate(std::string_view locale, std::string_view key,
+                          const boost::json::object& vars) const;
+    Result<boost::json::object> catalog(std::string_view locale) const;
+
+private:
+    std::optional<std::string> lookup(const std::string& locale, std::string_view key) const;
+
+    std::map<std::string, boost::json::object, std::less<>> catalogs_;  // locale -> {ns: {...}}
+};
+
+}  // namespace runicorn::i18n
