@@ -1,6 +1,4 @@
 // The `runicorn` executable end to end, as a user runs it: every message checked verbatim.
-#include <signal.h>
-
 #include <fstream>
 
 #include <boost/json/parse.hpp>
@@ -9,6 +7,7 @@
 
 #include "process.hpp"
 #include "test_util.hpp"
+#include <signal.h>
 
 namespace runicorn::test {
 namespace {
@@ -86,7 +85,8 @@ TEST_F(CliTest, PluginsOptionDisablesTheOthers) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto v = boost::json::parse(r.out);
     for (const auto& p : v.at("plugins").as_array()) {
-        EXPECT_EQ(p.at("state").as_string(), p.at("id").as_string() == "storage" ? "loaded" : "disabled");
+        EXPECT_EQ(p.at("state").as_string(),
+                  p.at("id").as_string() == "storage" ? "loaded" : "disabled");
     }
 }
 
@@ -95,9 +95,9 @@ TEST_F(CliTest, InvalidConfigJsonNamesFileLineAndColumn) {
     std::ofstream(tmp_.path() / "config" / "config.json") << "{\n  oops\n}\n";
     auto r = run({"plugins"});
     EXPECT_EQ(r.exit_code, 2);
-    EXPECT_THAT(r.err, StartsWith("runicorn: error: '" +
-                                  (tmp_.path() / "config" / "config.json").string() +
-                                  "' is not valid JSON: line 2, column 3: "));
+    EXPECT_THAT(
+        r.err, StartsWith("runicorn: error: '" + (tmp_.path() / "config" / "config.json").string() +
+                          "' is not valid JSON: line 2, column 3: "));
 }
 
 TEST_F(CliTest, SetUserRootThenShow) {
@@ -123,8 +123,9 @@ TEST_F(CliTest, SetUserRootThenShow) {
 TEST_F(CliTest, BadUsageGetsAMessageAndNonZeroExit) {
     auto level = run({"--log-level", "loud", "plugins"});
     EXPECT_EQ(level.exit_code, 2);
-    EXPECT_EQ(level.err, "runicorn: error: unknown log level 'loud' (use trace, debug, info, warn, "
-                         "error, critical or off)\n");
+    EXPECT_EQ(level.err,
+              "runicorn: error: unknown log level 'loud' (use trace, debug, info, warn, "
+              "error, critical or off)\n");
     auto unknown = run({"frobnicate"});
     EXPECT_NE(unknown.exit_code, 0);
     EXPECT_THAT(unknown.err, HasSubstr("frobnicate"));
@@ -171,13 +172,14 @@ TEST_F(CliTest, ViewerReportsABusyPort) {
     ChildProcess first({kExe, "viewer", "--port", "0"}, env());
     auto line = first.wait_for_line("Runicorn viewer: ", std::chrono::seconds(30));
     ASSERT_TRUE(line.has_value());
-    const std::string port = line->substr(line->rfind(':') + 1, line->find(' ', line->rfind(':')) -
-                                                                     line->rfind(':') - 1);
+    const std::string port = line->substr(line->rfind(':') + 1,
+                                          line->find(' ', line->rfind(':')) - line->rfind(':') - 1);
     auto second = run({"viewer", "--port", port});
     EXPECT_EQ(second.exit_code, 1);
     EXPECT_THAT(second.err,
                 HasSubstr("runicorn: error: the viewer needs the http plugin, which is refused: "
-                          "start() failed: cannot listen on 127.0.0.1:" + port + ": "));
+                          "start() failed: cannot listen on 127.0.0.1:" +
+                          port + ": "));
 }
 
 }  // namespace

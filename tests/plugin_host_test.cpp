@@ -2,9 +2,6 @@
 // the host keeps running the others (STYLE.md rules 18–26; RELIABILITY.md T39–T42, T44).
 #include "plugin_host.hpp"
 
-#include <dlfcn.h>
-#include <sys/stat.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +11,8 @@
 
 #include "fixture_service.hpp"
 #include "test_util.hpp"
+#include <dlfcn.h>
+#include <sys/stat.h>
 
 namespace runicorn::kernel {
 namespace {
@@ -248,12 +247,12 @@ TEST_F(PluginHostTest, InvalidManifestNamesFileLineAndColumn) {
 TEST_F(PluginHostTest, ManifestWithMissingFieldIsRefused) {
     const auto dir = plugins_dir({});
     fs::create_directories(dir / "noid");
-    std::ofstream(dir / "noid" / "plugin.json") << R"({"version": "1", "abi": "1.0", "library": null})";
+    std::ofstream(dir / "noid" / "plugin.json")
+        << R"({"version": "1", "abi": "1.0", "library": null})";
     auto host = make_host({dir});
     auto reports = boot(*host);
-    EXPECT_EQ(reports.at("noid").error, "invalid manifest '" +
-                                            (dir / "noid" / "plugin.json").string() +
-                                            "': missing \"id\"");
+    EXPECT_EQ(reports.at("noid").error,
+              "invalid manifest '" + (dir / "noid" / "plugin.json").string() + "': missing \"id\"");
 }
 
 TEST_F(PluginHostTest, MissingManifestIsRefused) {
@@ -265,20 +264,20 @@ TEST_F(PluginHostTest, MissingManifestIsRefused) {
     auto reports = boot(*host);
     EXPECT_EQ(reports.at("no_manifest").error,
               "missing manifest: no plugin.json in '" + (dir / "no_manifest").string() + "'");
-    EXPECT_EQ(reports.at("stray").error,
-              "missing manifest: '" + (dir / "stray.so").string() +
-                  "' is not in a plugin directory with a plugin.json");
+    EXPECT_EQ(reports.at("stray").error, "missing manifest: '" + (dir / "stray.so").string() +
+                                             "' is not in a plugin directory with a plugin.json");
 }
 
 TEST_F(PluginHostTest, DuplicateIdIsRefused) {
     const auto dir = plugins_dir({"duplicate_id", "good"});
     auto host = make_host({dir});
     auto reports = boot(*host);
-    // "duplicate_id" (whose manifest says id "good") is found first and wins; the real one is refused.
+    // "duplicate_id" (whose manifest says id "good") is found first and wins; the real one is
+    // refused.
     EXPECT_EQ(reports.at("good").state, "loaded");
     EXPECT_EQ(reports.at("good").version, "9.9.9");
-    EXPECT_EQ(reports.at("good#2").error, "duplicate plugin id 'good': already provided by '" +
-                                              lib(dir, "duplicate_id") + "'");
+    EXPECT_EQ(reports.at("good#2").error,
+              "duplicate plugin id 'good': already provided by '" + lib(dir, "duplicate_id") + "'");
 }
 
 TEST_F(PluginHostTest, RegisteringAServiceTwiceFailsInit) {
@@ -297,9 +296,8 @@ TEST_F(PluginHostTest, UnreadablePluginsDirectoryIsReportedAndOthersLoad) {
     std::ofstream(not_a_dir) << "x";
     auto host = make_host({not_a_dir, plugins_dir({"good"}), tmp_.path() / "does-not-exist"});
     auto reports = boot(*host);
-    EXPECT_THAT(host->directory_errors(),
-                ElementsAre("cannot read plugins directory '" + not_a_dir.string() +
-                            "': Not a directory"));
+    EXPECT_THAT(host->directory_errors(), ElementsAre("cannot read plugins directory '" +
+                                                      not_a_dir.string() + "': Not a directory"));
     EXPECT_EQ(reports.at("good").state, "loaded");
 }
 
@@ -318,9 +316,10 @@ TEST_F(PluginHostTest, LibraryOutsideThePluginDirectoryIsRejected) {
         << R"({"id": "link", "version": "1", "abi": "1.0", "library": "liblink.so"})";
     auto host = make_host({dir});
     auto reports = boot(*host);
-    EXPECT_EQ(reports.at("escape").error, "library '../good/libgood.so' in plugin.json must be a "
-                                          "file inside '" +
-                                              (dir / "escape").string() + "'");
+    EXPECT_EQ(reports.at("escape").error,
+              "library '../good/libgood.so' in plugin.json must be a "
+              "file inside '" +
+                  (dir / "escape").string() + "'");
     EXPECT_EQ(reports.at("abs").error, "library '" + lib(dir, "good") +
                                            "' in plugin.json must be a file inside '" +
                                            (dir / "abs").string() + "'");

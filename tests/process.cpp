@@ -1,5 +1,9 @@
 #include "process.hpp"
 
+#include <cerrno>
+#include <cstdlib>
+#include <stdexcept>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -8,10 +12,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <stdexcept>
 
 extern char** environ;
 

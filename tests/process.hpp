@@ -1,12 +1,12 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace runicorn::test {
 
@@ -31,8 +31,9 @@ public:
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
 
-    /// Reads stdout until a line containing `needle` arrives; returns that line, or nullopt when the
-    /// child closes stdout or `timeout` passes first (a safety net, not a synchronisation delay).
+    /// Reads stdout until a line containing `needle` arrives; returns that line, or nullopt when
+    /// the child closes stdout or `timeout` passes first (a safety net, not a synchronisation
+    /// delay).
     std::optional<std::string> wait_for_line(const std::string& needle,
                                              std::chrono::milliseconds timeout);
     void signal(int sig);

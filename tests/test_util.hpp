@@ -1,11 +1,11 @@
 #pragma once
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include <unistd.h>
 
 namespace runicorn::test {
 

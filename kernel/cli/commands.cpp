@@ -1,7 +1,5 @@
 #include "commands.hpp"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -16,6 +14,7 @@
 #include "logging.hpp"
 #include "plugin_host.hpp"
 #include "runicorn_version.hpp"
+#include <signal.h>
 
 namespace runicorn::cli {
 namespace fs = std::filesystem;
@@ -57,7 +56,8 @@ Result<Session> open_session(const GlobalOptions& g, spdlog::level::level_enum d
 
     kernel::HostOptions opts;
     opts.plugin_dirs = bundled_plugin_dirs();
-    opts.plugin_dirs.insert(opts.plugin_dirs.end(), s.cfg.plugin_dirs.begin(), s.cfg.plugin_dirs.end());
+    opts.plugin_dirs.insert(opts.plugin_dirs.end(), s.cfg.plugin_dirs.begin(),
+                            s.cfg.plugin_dirs.end());
     opts.enabled = s.cfg.enabled_plugins;
     opts.plugin_configs = s.cfg.plugin_configs;
     // The http plugin's settings: runicorn_cpp.viewer < runicorn_cpp.plugins.http < flags.
@@ -247,8 +247,8 @@ int run_viewer(const GlobalOptions& g, const ViewerOptions& v) {
     std::error_code ec;
     fs::create_directories(cfg.storage_root / "runs", ec);
     if (ec) {
-        log->warn("cannot create '{}': {}; serving what is there", (cfg.storage_root / "runs").string(),
-                  ec.message());
+        log->warn("cannot create '{}': {}; serving what is there",
+                  (cfg.storage_root / "runs").string(), ec.message());
     }
 
     // Block the stop signals before any plugin thread exists, so only sigwait() below sees them.
@@ -270,13 +270,15 @@ int run_viewer(const GlobalOptions& g, const ViewerOptions& v) {
                                [](const auto& r) { return r.id == "http"; });
         if (it == reports.end()) {
             return fail("the viewer needs the http plugin, which was not found in: " +
-                        join([&] {
-                            std::vector<std::string> d;
-                            for (const auto& p : host.options().plugin_dirs) {
-                                d.push_back(p.string());
-                            }
-                            return d;
-                        }(), ", "));
+                        join(
+                            [&] {
+                                std::vector<std::string> d;
+                                for (const auto& p : host.options().plugin_dirs) {
+                                    d.push_back(p.string());
+                                }
+                                return d;
+                            }(),
+                            ", "));
         }
         return fail("the viewer needs the http plugin, which is " + it->state +
                     (it->error.empty() ? "" : ": " + it->error));

@@ -1,9 +1,8 @@
 #include <iostream>
 
-#include <CLI/CLI.hpp>
-
 #include "commands.hpp"
 #include "runicorn_version.hpp"
+#include <CLI/CLI.hpp>
 
 int main(int argc, char** argv) {
     using runicorn::cli::GlobalOptions;
@@ -26,8 +25,9 @@ int main(int argc, char** argv) {
     auto* version = app.add_subcommand("version", "Print the version and the plugin ABI");
     version->add_flag("--json", json, "Print JSON");
 
-    auto* plugins = app.add_subcommand("plugins", "List the plugins found: loaded, refused (and why) "
-                                                  "or disabled");
+    auto* plugins = app.add_subcommand("plugins",
+                                       "List the plugins found: loaded, refused (and why) "
+                                       "or disabled");
     plugins->add_flag("--json", json, "Print JSON");
 
     auto* config = app.add_subcommand("config", "Show or change the per-user configuration");
@@ -40,8 +40,9 @@ int main(int argc, char** argv) {
     config->require_option(1);
 
     runicorn::cli::ViewerOptions v;
-    auto* viewer = app.add_subcommand("viewer", "Start the viewer (web UI and REST API) until "
-                                                "Ctrl-C or SIGTERM");
+    auto* viewer = app.add_subcommand("viewer",
+                                      "Start the viewer (web UI and REST API) until "
+                                      "Ctrl-C or SIGTERM");
     viewer->add_option("--host", v.host, "Address to bind (default 127.0.0.1)");
     viewer->add_option("--port", v.port, "Port to listen on (default 23300)")
         ->check(CLI::Range(0, 65535));

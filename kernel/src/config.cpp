@@ -1,7 +1,5 @@
 #include "config.hpp"
 
-#include <sys/stat.h>
-
 #include <cstdlib>
 
 #include <boost/json.hpp>
@@ -9,6 +7,7 @@
 #include "fs_util.hpp"
 #include "json_text.hpp"
 #include "logging.hpp"
+#include <sys/stat.h>
 
 namespace runicorn::kernel {
 namespace fs = std::filesystem;
@@ -43,8 +42,7 @@ std::optional<fs::path> home_dir(const EnvLookup& env) {
 }
 
 Result<std::vector<std::string>> string_array(const json::object& obj, std::string_view key,
-                                               const std::string& pointer,
-                                               const fs::path& file) {
+                                              const std::string& pointer, const fs::path& file) {
     std::vector<std::string> out;
     const auto* v = obj.if_contains(key);
     if (v == nullptr) {
@@ -158,9 +156,11 @@ Result<KernelConfig> load_config(const CliOverrides& cli, const EnvLookup& env) 
     RUNICORN_ASSIGN_OR_RETURN(cfg.viewer,
                               object_member(ours, "viewer", "/runicorn_cpp", cfg.config_file));
     RUNICORN_ASSIGN_OR_RETURN(
-        auto config_paths, string_array(kernel, "plugin_paths", "/runicorn_cpp/kernel", cfg.config_file));
+        auto config_paths,
+        string_array(kernel, "plugin_paths", "/runicorn_cpp/kernel", cfg.config_file));
     RUNICORN_ASSIGN_OR_RETURN(
-        auto config_plugins, string_array(kernel, "plugins", "/runicorn_cpp/kernel", cfg.config_file));
+        auto config_plugins,
+        string_array(kernel, "plugins", "/runicorn_cpp/kernel", cfg.config_file));
 
     // Storage root, FORMAT.md §1.1: explicit > RUNICORN_DIR > user_root_dir > ./.runicorn.
     std::string root;
@@ -227,8 +227,8 @@ Result<fs::path> set_user_root(const fs::path& dir, const std::string& root, con
     if (!fs::exists(dir, ec)) {
         fs::create_directories(dir, ec);
         if (ec) {
-            return Status::permission_denied("cannot create the config directory '" +
-                                             dir.string() + "': " + ec.message());
+            return Status::permission_denied("cannot create the config directory '" + dir.string() +
+                                             "': " + ec.message());
         }
         ::chmod(dir.c_str(), 0700);
     }

@@ -21,10 +21,10 @@ EnvLookup process_env();
 
 /// Settings given on the command line: they beat the environment, which beats config.json.
 struct CliOverrides {
-    std::optional<std::string> storage;      ///< --storage / --logdir
-    std::vector<std::string> plugin_paths;   ///< --plugin-path (repeatable)
-    std::optional<std::string> plugins;      ///< --plugins storage,http
-    std::optional<std::string> log_level;    ///< --log-level
+    std::optional<std::string> storage;     ///< --storage / --logdir
+    std::vector<std::string> plugin_paths;  ///< --plugin-path (repeatable)
+    std::optional<std::string> plugins;     ///< --plugins storage,http
+    std::optional<std::string> log_level;   ///< --log-level
 };
 
 /// The kernel's effective configuration: defaults < config.json < environment < command line.
@@ -34,8 +34,9 @@ struct KernelConfig {
     bool config_file_exists = false;
     boost::json::object file;  ///< The whole config.json ({} when absent).
 
-    std::filesystem::path storage_root;  ///< FORMAT.md §1.1: absolute, `~` expanded, symlinks resolved
-    std::string storage_root_source;     ///< Which rule chose it, e.g. "RUNICORN_DIR".
+    std::filesystem::path
+        storage_root;  ///< FORMAT.md §1.1: absolute, `~` expanded, symlinks resolved
+    std::string storage_root_source;  ///< Which rule chose it, e.g. "RUNICORN_DIR".
 
     /// Extra plugin directories: config, then RUNICORN_PLUGIN_PATH, then --plugin-path.
     std::vector<std::filesystem::path> plugin_dirs;

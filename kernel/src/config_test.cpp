@@ -1,14 +1,14 @@
 #include "config.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace runicorn::kernel {
 namespace {
@@ -35,7 +35,9 @@ protected:
             return it->second;
         };
     }
-    void write_config(const std::string& text) { std::ofstream(dir_ / "cfg" / "config.json") << text; }
+    void write_config(const std::string& text) {
+        std::ofstream(dir_ / "cfg" / "config.json") << text;
+    }
     std::string read_config() const {
         std::ifstream in(dir_ / "cfg" / "config.json");
         std::stringstream s;
@@ -121,16 +123,16 @@ TEST_F(ConfigTest, InvalidJsonNamesFileLineAndColumn) {
     auto c = load_config({}, env());
     ASSERT_FALSE(c.has_value());
     EXPECT_EQ(c.error().code(), StatusCode::kInvalidArgument);
-    EXPECT_THAT(c.error().message(),
-                StartsWith("'" + (dir_ / "cfg" / "config.json").string() +
-                           "' is not valid JSON: line 3, column 3: "));
+    EXPECT_THAT(c.error().message(), StartsWith("'" + (dir_ / "cfg" / "config.json").string() +
+                                                "' is not valid JSON: line 3, column 3: "));
 }
 
 TEST_F(ConfigTest, WrongTypesAreNamedByJsonPointer) {
     write_config(R"({"runicorn_cpp": {"kernel": {"plugins": "storage"}}})");
-    EXPECT_EQ(load_config({}, env()).error(),
-              Status::invalid_argument("'" + (dir_ / "cfg" / "config.json").string() +
-                                       "': /runicorn_cpp/kernel/plugins must be an array of strings"));
+    EXPECT_EQ(
+        load_config({}, env()).error(),
+        Status::invalid_argument("'" + (dir_ / "cfg" / "config.json").string() +
+                                 "': /runicorn_cpp/kernel/plugins must be an array of strings"));
     write_config(R"({"runicorn_cpp": {"plugins": []}})");
     EXPECT_EQ(load_config({}, env()).error(),
               Status::invalid_argument("'" + (dir_ / "cfg" / "config.json").string() +

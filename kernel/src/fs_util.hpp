@@ -1,11 +1,11 @@
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <string_view>
 
 #include <runicorn/status.hpp>
+
+#include <sys/types.h>
 
 namespace runicorn::kernel {
 

@@ -82,8 +82,8 @@ Result<boost::json::value> parse_json_text(std::string_view text, std::string_vi
     // write() consumes the whole buffer and reports trailing non-space data as extra_data.
     const std::size_t used = parser.write(body.data(), body.size(), ec);
     if (ec) {
-        return Status::invalid_argument(std::string(what) + ": " +
-                                        location_of(text, skip + used) + ": " + ec.message());
+        return Status::invalid_argument(std::string(what) + ": " + location_of(text, skip + used) +
+                                        ": " + ec.message());
     }
     parser.finish(ec);
     if (ec) {
@@ -101,11 +101,11 @@ Result<boost::json::value> read_json_file(const std::filesystem::path& path) {
             return Status::not_found("'" + path.string() + "' does not exist");
         }
         if (err == EACCES || err == EPERM) {
-            return Status::permission_denied("cannot read '" + path.string() +
-                                             "': " + std::strerror(err));  // NOLINT(concurrency-mt-unsafe)
+            return Status::permission_denied("cannot read '" + path.string() + "': " +
+                                             std::strerror(err));  // NOLINT(concurrency-mt-unsafe)
         }
-        return Status::internal("cannot read '" + path.string() + "': " +
-                                std::strerror(err));  // NOLINT(concurrency-mt-unsafe)
+        return Status::internal("cannot read '" + path.string() +
+                                "': " + std::strerror(err));  // NOLINT(concurrency-mt-unsafe)
     }
     std::ostringstream buf;
     buf << in.rdbuf();

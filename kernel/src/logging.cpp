@@ -14,9 +14,9 @@ Result<spdlog::level::level_enum> parse_log_level(std::string_view text) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     using spdlog::level::level_enum;
     static constexpr std::pair<std::string_view, level_enum> kLevels[] = {
-        {"trace", level_enum::trace}, {"debug", level_enum::debug},
-        {"info", level_enum::info},   {"warn", level_enum::warn},
-        {"warning", level_enum::warn}, {"error", level_enum::err},
+        {"trace", level_enum::trace},       {"debug", level_enum::debug},
+        {"info", level_enum::info},         {"warn", level_enum::warn},
+        {"warning", level_enum::warn},      {"error", level_enum::err},
         {"critical", level_enum::critical}, {"off", level_enum::off},
     };
     for (const auto& [name, level] : kLevels) {

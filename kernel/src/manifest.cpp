@@ -132,8 +132,8 @@ Result<PluginManifest> read_manifest(const std::filesystem::path& dir) {
     }
     auto abi = parse_abi(*abi_text);
     if (!abi) {
-        return bad(Status::invalid_argument("\"abi\" must be \"MAJOR.MINOR\", got \"" + *abi_text +
-                                            "\""));
+        return bad(
+            Status::invalid_argument("\"abi\" must be \"MAJOR.MINOR\", got \"" + *abi_text + "\""));
     }
     m.abi = *abi;
 

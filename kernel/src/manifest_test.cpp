@@ -43,9 +43,10 @@ TEST_F(ManifestTest, DataOnlyHasNoLibrary) {
 }
 
 TEST_F(ManifestTest, BadFieldsAreNamed) {
-    EXPECT_EQ(read(R"({"id": "Bad Id", "version": "1", "abi": "1.0", "library": null})").error(),
-              Status::invalid_argument("invalid manifest '" + file() +
-                                       "': \"id\" must match [a-z][a-z0-9_-]{0,63}, got \"Bad Id\""));
+    EXPECT_EQ(
+        read(R"({"id": "Bad Id", "version": "1", "abi": "1.0", "library": null})").error(),
+        Status::invalid_argument("invalid manifest '" + file() +
+                                 "': \"id\" must match [a-z][a-z0-9_-]{0,63}, got \"Bad Id\""));
     EXPECT_EQ(read(R"({"id": "x", "version": "1", "abi": "one", "library": null})").error(),
               Status::invalid_argument("invalid manifest '" + file() +
                                        "': \"abi\" must be \"MAJOR.MINOR\", got \"one\""));

@@ -1,9 +1,5 @@
 #include "plugin_host.hpp"
 
-#include <dlfcn.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -16,6 +12,9 @@
 #include <runicorn/plugin/plugin.hpp>
 
 #include "manifest.hpp"
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace runicorn::kernel {
 namespace fs = std::filesystem;
@@ -28,7 +27,8 @@ constexpr std::string_view kKernelProvider = "kernel";
 
 /// Returns a pointer to obj whose control block also owns `lib`, released after obj.
 template <class T>
-std::shared_ptr<T> tie_to_library(std::shared_ptr<T> obj, std::shared_ptr<dll::shared_library> lib) {
+std::shared_ptr<T> tie_to_library(std::shared_ptr<T> obj,
+                                  std::shared_ptr<dll::shared_library> lib) {
     if (lib == nullptr) {
         return obj;
     }
@@ -63,7 +63,9 @@ struct PluginHost::Entry {
 class PluginHost::Context final : public plugin::PluginContext {
 public:
     Context(PluginHost& host, Entry& entry, boost::json::object config)
-        : host_(host), entry_(entry), config_(std::move(config)),
+        : host_(host),
+          entry_(entry),
+          config_(std::move(config)),
           log_(host.logs_.get("plugin." + entry.report.id)) {}
 
     const std::string& plugin_id() const override { return entry_.report.id; }
@@ -143,13 +145,15 @@ void PluginHost::discover() {
             items.push_back(*it);
         }
         if (ec) {
-            std::string msg = "cannot read plugins directory '" + root.string() + "': " + ec.message();
+            std::string msg =
+                "cannot read plugins directory '" + root.string() + "': " + ec.message();
             log_->error("{}", msg);
             directory_errors_.push_back(std::move(msg));
             continue;
         }
-        std::sort(items.begin(), items.end(),
-                  [](const auto& a, const auto& b) { return a.path().filename() < b.path().filename(); });
+        std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
+            return a.path().filename() < b.path().filename();
+        });
         for (const auto& item : items) {
             const auto name = item.path().filename().string();
             if (name.empty() || name[0] == '.') {
@@ -191,8 +195,8 @@ void PluginHost::discover() {
             Entry& added = *entries_.back();
             auto [pos, fresh] = seen_ids.emplace(added.report.id, added.report.path);
             if (!fresh) {
-                refuse(added, "duplicate plugin id '" + added.report.id + "': already provided by '" +
-                                  pos->second + "'");
+                refuse(added, "duplicate plugin id '" + added.report.id +
+                                  "': already provided by '" + pos->second + "'");
             }
         }
     }
@@ -252,8 +256,9 @@ void PluginHost::load_one(Entry& e) {
     // The library must be a regular file inside the plugin directory, owned by root or us and not
     // writable by others (like ssh's StrictModes): nothing is loaded from elsewhere.
     const fs::path rel(*m.library);
-    const bool escapes = rel.is_absolute() ||
-                         std::any_of(rel.begin(), rel.end(), [](const fs::path& p) { return p == ".."; });
+    const bool escapes =
+        rel.is_absolute() ||
+        std::any_of(rel.begin(), rel.end(), [](const fs::path& p) { return p == ".."; });
     if (escapes) {
         refuse(e, "library '" + *m.library + "' in plugin.json must be a file inside '" +
                       m.dir.string() + "'");
@@ -288,9 +293,10 @@ void PluginHost::load_one(Entry& e) {
     std::error_code ec;
     lib->load(e.library_path, ec, dll::load_mode::rtld_now | dll::load_mode::rtld_local);
     if (ec || !lib->is_loaded()) {
-        const char* dl = ::dlerror();  // NOLINT(concurrency-mt-unsafe): the host is single-threaded here
-        refuse(e, "cannot load '" + e.library_path.string() + "': " +
-                      (dl != nullptr ? std::string(dl) : ec.message()));
+        const char* dl =
+            ::dlerror();  // NOLINT(concurrency-mt-unsafe): the host is single-threaded here
+        refuse(e, "cannot load '" + e.library_path.string() +
+                      "': " + (dl != nullptr ? std::string(dl) : ec.message()));
         return;
     }
 
@@ -302,8 +308,8 @@ void PluginHost::load_one(Entry& e) {
         missing(plugin::kAbiVersionSymbol);
         return;
     }
-    const auto exported = plugin::AbiVersion::unpack(lib->get_alias<const std::uint32_t>(
-        plugin::kAbiVersionSymbol));
+    const auto exported =
+        plugin::AbiVersion::unpack(lib->get_alias<const std::uint32_t>(plugin::kAbiVersionSymbol));
     if (!plugin::abi_compatible(options_.abi, exported)) {
         refuse(e, "ABI version mismatch: '" + e.library_path.string() + "' was built for ABI " +
                       exported.to_string() + ", this kernel implements ABI " + kernel_abi);
@@ -474,7 +480,8 @@ void PluginHost::init() {
         }
         const auto* cfg = options_.plugin_configs.if_contains(e->report.id);
         e->ctx = std::make_unique<Context>(
-            *this, *e, cfg != nullptr && cfg->is_object() ? cfg->get_object() : boost::json::object{});
+            *this, *e,
+            cfg != nullptr && cfg->is_object() ? cfg->get_object() : boost::json::object{});
         Status s;
         try {
             s = e->plugin->init(*e->ctx);

@@ -22,14 +22,16 @@ TEST(ServiceRegistryTest, AddFindAndRemoveByProvider) {
 TEST(ServiceRegistryTest, DoubleRegistrationIsAnError) {
     ServiceRegistry r;
     ASSERT_TRUE(r.add("runicorn.a/1", "first", std::make_shared<int>(1)).is_ok());
-    EXPECT_EQ(r.add("runicorn.a/1", "second", std::make_shared<int>(2)),
-              Status::already_exists("service 'runicorn.a/1' is already registered by plugin 'first'"));
+    EXPECT_EQ(
+        r.add("runicorn.a/1", "second", std::make_shared<int>(2)),
+        Status::already_exists("service 'runicorn.a/1' is already registered by plugin 'first'"));
 }
 
 TEST(ServiceRegistryTest, MalformedIdOrNullIsRejected) {
     ServiceRegistry r;
-    EXPECT_EQ(r.add("run_store", "p", std::make_shared<int>(1)),
-              Status::invalid_argument("'run_store' is not a service id like 'runicorn.run_store/1'"));
+    EXPECT_EQ(
+        r.add("run_store", "p", std::make_shared<int>(1)),
+        Status::invalid_argument("'run_store' is not a service id like 'runicorn.run_store/1'"));
     EXPECT_EQ(r.add("runicorn.a/1", "p", nullptr),
               Status::invalid_argument("service 'runicorn.a/1' is null"));
 }

@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <runicorn/result.hpp>
 #include <runicorn/status.hpp>
-
-#include <gtest/gtest.h>
 
 namespace runicorn {
 namespace {

@@ -41,12 +41,12 @@ using Result = boost::system::result<T, Status>;
 #define RUNICORN_STATUS_CONCAT_(a, b) RUNICORN_STATUS_CONCAT_INNER_(a, b)
 
 /// Evaluates expr (a Status); returns it from the enclosing function when it is not OK.
-#define RUNICORN_RETURN_IF_ERROR(expr)                                               \
-    do {                                                                             \
-        ::runicorn::Status runicorn_status_tmp_ = (expr);                            \
-        if (!runicorn_status_tmp_.is_ok()) {                                         \
-            return runicorn_status_tmp_;                                             \
-        }                                                                            \
+#define RUNICORN_RETURN_IF_ERROR(expr)                    \
+    do {                                                  \
+        ::runicorn::Status runicorn_status_tmp_ = (expr); \
+        if (!runicorn_status_tmp_.is_ok()) {              \
+            return runicorn_status_tmp_;                  \
+        }                                                 \
     } while (false)
 
 /// Evaluates expr (a Result<T>); on error returns its Status, else moves the value into lhs

@@ -32,22 +32,38 @@ enum class StatusCode : std::uint8_t {
 /// Returns the canonical name of a code ("OK", "INVALID_ARGUMENT", ...).
 constexpr std::string_view status_code_name(StatusCode code) noexcept {
     switch (code) {
-        case StatusCode::kOk: return "OK";
-        case StatusCode::kCancelled: return "CANCELLED";
-        case StatusCode::kUnknown: return "UNKNOWN";
-        case StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-        case StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
-        case StatusCode::kNotFound: return "NOT_FOUND";
-        case StatusCode::kAlreadyExists: return "ALREADY_EXISTS";
-        case StatusCode::kPermissionDenied: return "PERMISSION_DENIED";
-        case StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-        case StatusCode::kFailedPrecondition: return "FAILED_PRECONDITION";
-        case StatusCode::kAborted: return "ABORTED";
-        case StatusCode::kOutOfRange: return "OUT_OF_RANGE";
-        case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
-        case StatusCode::kInternal: return "INTERNAL";
-        case StatusCode::kUnavailable: return "UNAVAILABLE";
-        case StatusCode::kDataLoss: return "DATA_LOSS";
+        case StatusCode::kOk:
+            return "OK";
+        case StatusCode::kCancelled:
+            return "CANCELLED";
+        case StatusCode::kUnknown:
+            return "UNKNOWN";
+        case StatusCode::kInvalidArgument:
+            return "INVALID_ARGUMENT";
+        case StatusCode::kDeadlineExceeded:
+            return "DEADLINE_EXCEEDED";
+        case StatusCode::kNotFound:
+            return "NOT_FOUND";
+        case StatusCode::kAlreadyExists:
+            return "ALREADY_EXISTS";
+        case StatusCode::kPermissionDenied:
+            return "PERMISSION_DENIED";
+        case StatusCode::kResourceExhausted:
+            return "RESOURCE_EXHAUSTED";
+        case StatusCode::kFailedPrecondition:
+            return "FAILED_PRECONDITION";
+        case StatusCode::kAborted:
+            return "ABORTED";
+        case StatusCode::kOutOfRange:
+            return "OUT_OF_RANGE";
+        case StatusCode::kUnimplemented:
+            return "UNIMPLEMENTED";
+        case StatusCode::kInternal:
+            return "INTERNAL";
+        case StatusCode::kUnavailable:
+            return "UNAVAILABLE";
+        case StatusCode::kDataLoss:
+            return "DATA_LOSS";
     }
     return "UNKNOWN";
 }
@@ -93,7 +109,9 @@ public:
         return {StatusCode::kFailedPrecondition, std::move(msg)};
     }
     static Status aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
-    static Status out_of_range(std::string msg) { return {StatusCode::kOutOfRange, std::move(msg)}; }
+    static Status out_of_range(std::string msg) {
+        return {StatusCode::kOutOfRange, std::move(msg)};
+    }
     static Status unimplemented(std::string msg) {
         return {StatusCode::kUnimplemented, std::move(msg)};
     }

@@ -1,9 +1,9 @@
 #include "blob_layout.hpp"
 
-#include <sys/stat.h>
-
 #include <set>
 #include <utility>
+
+#include <sys/stat.h>
 
 namespace runicorn::dedup {
 namespace fs = std::filesystem;

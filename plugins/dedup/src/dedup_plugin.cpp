@@ -30,7 +30,8 @@ private:
 class DedupPlugin final : public plugin::Plugin {
 public:
     Status init(plugin::PluginContext& ctx) override {
-        return ctx.provide<plugin::BlobStore>(std::make_shared<HardlinkBlobStore>(ctx.storage_root()));
+        return ctx.provide<plugin::BlobStore>(
+            std::make_shared<HardlinkBlobStore>(ctx.storage_root()));
     }
     Status start() override { return Status::ok(); }
     void stop() noexcept override {}

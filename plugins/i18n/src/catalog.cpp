@@ -24,9 +24,11 @@ void merge_missing(json::object& into, const json::object& from) {
     }
 }
 
-void collect_leaves(const json::object& obj, const std::string& prefix, std::vector<std::string>& out) {
+void collect_leaves(const json::object& obj, const std::string& prefix,
+                    std::vector<std::string>& out) {
     for (const auto& kv : obj) {
-        std::string key = prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
+        std::string key =
+            prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
         if (kv.value().is_object()) {
             collect_leaves(kv.value().get_object(), key, out);
         } else if (kv.value().is_string()) {
@@ -126,8 +128,9 @@ std::vector<plugin::LocaleInfo> CatalogSet::locales() const {
         }
         auto name = kNativeNames.find(code);
         out.push_back({code, name != kNativeNames.end() ? name->second : code,
-                       en_leaves.empty() ? 100.0 : 100.0 * static_cast<double>(have) /
-                                                       static_cast<double>(en_leaves.size())});
+                       en_leaves.empty() ? 100.0
+                                         : 100.0 * static_cast<double>(have) /
+                                               static_cast<double>(en_leaves.size())});
     }
     std::stable_partition(out.begin(), out.end(), [](const auto& l) { return l.code == "en"; });
     return out;
@@ -155,7 +158,8 @@ std::string CatalogSet::resolve(std::string_view requested) const {
     return "en";
 }
 
-std::optional<std::string> CatalogSet::lookup(const std::string& locale, std::string_view key) const {
+std::optional<std::string> CatalogSet::lookup(const std::string& locale,
+                                              std::string_view key) const {
     auto it = catalogs_.find(locale);
     if (it == catalogs_.end()) {
         return std::nullopt;

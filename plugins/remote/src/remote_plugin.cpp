@@ -1,6 +1,6 @@
-#include <libssh2.h>
-
 #include <memory>
+
+#include <libssh2.h>
 
 #include <runicorn/plugin/plugin.hpp>
 #include <runicorn/plugin/remote.hpp>

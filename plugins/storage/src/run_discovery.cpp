@@ -1,11 +1,11 @@
 #include "run_discovery.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
+
+#include <sys/stat.h>
 
 namespace runicorn::storage {
 namespace fs = std::filesystem;
@@ -83,7 +83,8 @@ public:
         if (deleted && !include_deleted_) {
             return;
         }
-        runs_.push_back(RunLocation{dir.filename().string(), std::move(path), dir, legacy, deleted});
+        runs_.push_back(
+            RunLocation{dir.filename().string(), std::move(path), dir, legacy, deleted});
     }
 
     void walk_new(const fs::path& dir, const std::string& prefix, int depth) {

@@ -20,7 +20,6 @@ namespace runicorn::storage {
 /// NOT_FOUND when `root` does not exist. Unreadable directories are skipped and logged on `log`
 /// (which may be null).
 Result<std::vector<plugin::RunLocation>> discover_runs(const std::filesystem::path& root,
-                                                       bool include_deleted,
-                                                       spdlog::logger* log);
+                                                       bool include_deleted, spdlog::logger* log);
 
 }  // namespace runicorn::storage

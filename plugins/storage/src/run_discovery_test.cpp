@@ -22,13 +22,12 @@ TEST(RunDiscoveryTest, FixtureOrderMatchesRunicorn06) {
     auto runs = discover_runs(fs::path(RUNICORN_FIXTURE_DIR) / "store", false, nullptr);
     ASSERT_TRUE(runs.has_value()) << runs.error();
     // The order of /api/runs in the fixture README (case-insensitive depth-first), deleted hidden.
-    EXPECT_THAT(ids(*runs),
-                ElementsAre("20250115_120000_2eeb83", "20250115_100000_6cefa5",
-                            "20250115_101500_df538c", "20250115_103000_b82213",
-                            "20250115_104500_6e73fa", "20250115_124500_e7cb53",
-                            "20250115_121500_5faeb7", "20250115_113000_05a59a",
-                            "20250115_114500_1a030f", "20250115_110000_3256c3",
-                            "20250115_111500_06bd22"));
+    EXPECT_THAT(
+        ids(*runs),
+        ElementsAre("20250115_120000_2eeb83", "20250115_100000_6cefa5", "20250115_101500_df538c",
+                    "20250115_103000_b82213", "20250115_104500_6e73fa", "20250115_124500_e7cb53",
+                    "20250115_121500_5faeb7", "20250115_113000_05a59a", "20250115_114500_1a030f",
+                    "20250115_110000_3256c3", "20250115_111500_06bd22"));
     EXPECT_FALSE((*runs)[0].path.has_value());  // the root-path run
     EXPECT_EQ((*runs)[1].path, "cv/resnet");
     EXPECT_EQ((*runs)[6].path, "cv/yolo/v8");

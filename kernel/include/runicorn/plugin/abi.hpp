@@ -10,7 +10,8 @@
 /// kernel checks them before it calls anything in the plugin:
 ///   - the major must equal the kernel's; the plugin's minor must not exceed the kernel's;
 ///   - the build tag (compiler, Boost version, libstdc++ ABI, debug iterators, sanitizers) must
-///     match exactly, because std::string, std::shared_ptr and boost::json::value cross the boundary.
+///     match exactly, because std::string, std::shared_ptr and boost::json::value cross the
+///     boundary.
 /// A change that breaks existing plugins bumps kAbiMajor; a change that only appends (a new service
 /// header, a new method at the end of a new interface version) bumps kAbiMinor.
 
@@ -49,7 +50,8 @@ constexpr bool abi_compatible(AbiVersion kernel, AbiVersion plugin) noexcept {
 #define RUNICORN_ABI_COMPILER_ \
     "clang-" RUNICORN_ABI_STR_(__clang_major__) "." RUNICORN_ABI_STR_(__clang_minor__)
 #elif defined(__GNUC__)
-#define RUNICORN_ABI_COMPILER_ "gcc-" RUNICORN_ABI_STR_(__GNUC__) "." RUNICORN_ABI_STR_(__GNUC_MINOR__)
+#define RUNICORN_ABI_COMPILER_ \
+    "gcc-" RUNICORN_ABI_STR_(__GNUC__) "." RUNICORN_ABI_STR_(__GNUC_MINOR__)
 #else
 #define RUNICORN_ABI_COMPILER_ "unknown-compiler"
 #endif
@@ -80,8 +82,8 @@ constexpr bool abi_compatible(AbiVersion kernel, AbiVersion plugin) noexcept {
 /// Everything that must match between the kernel and a plugin for the C++ types that cross the
 /// boundary to have the same layout. Compared as a string, exactly.
 inline constexpr char kBuildTag[] = RUNICORN_ABI_COMPILER_ ";boost-" RUNICORN_ABI_STR_(
-    BOOST_VERSION) ";cxx11abi-" RUNICORN_ABI_CXX11_ ";debug-iterators-" RUNICORN_ABI_DEBUG_ITER_
-    RUNICORN_ABI_ASAN_;
+    BOOST_VERSION) ";cxx11abi-" RUNICORN_ABI_CXX11_
+                   ";debug-iterators-" RUNICORN_ABI_DEBUG_ITER_ RUNICORN_ABI_ASAN_;
 
 /// The three alias names every plugin library exports (STYLE.md rule 22).
 inline constexpr char kAbiVersionSymbol[] = "runicorn_plugin_abi_version";

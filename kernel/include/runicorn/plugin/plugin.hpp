@@ -113,14 +113,14 @@ Plugin* create_guarded(std::string* error) noexcept {
 /// Exports the three aliases for plugin class `Class` (STYLE.md rule 22). Use once per library, at
 /// namespace scope in a .cpp file. The ABI version and build tag are exported as data, so the
 /// kernel reads them without running any plugin code.
-#define RUNICORN_DECLARE_PLUGIN(Class)                                                         \
-    namespace runicorn_plugin_exports_ {                                                       \
-    const std::uint32_t abi_version = ::runicorn::plugin::kAbiVersion.packed();                \
-    const char* const build_tag = ::runicorn::plugin::kBuildTag;                               \
-    ::runicorn::plugin::Plugin* create_plugin(std::string* error) noexcept {                   \
-        return ::runicorn::plugin::detail::create_guarded<Class>(error);                       \
-    }                                                                                          \
-    }                                                                                          \
-    BOOST_DLL_ALIAS(runicorn_plugin_exports_::abi_version, runicorn_plugin_abi_version)        \
-    BOOST_DLL_ALIAS(runicorn_plugin_exports_::build_tag, runicorn_plugin_build_tag)            \
+#define RUNICORN_DECLARE_PLUGIN(Class)                                                  \
+    namespace runicorn_plugin_exports_ {                                                \
+    const std::uint32_t abi_version = ::runicorn::plugin::kAbiVersion.packed();         \
+    const char* const build_tag = ::runicorn::plugin::kBuildTag;                        \
+    ::runicorn::plugin::Plugin* create_plugin(std::string* error) noexcept {            \
+        return ::runicorn::plugin::detail::create_guarded<Class>(error);                \
+    }                                                                                   \
+    }                                                                                   \
+    BOOST_DLL_ALIAS(runicorn_plugin_exports_::abi_version, runicorn_plugin_abi_version) \
+    BOOST_DLL_ALIAS(runicorn_plugin_exports_::build_tag, runicorn_plugin_build_tag)     \
     BOOST_DLL_ALIAS(runicorn_plugin_exports_::create_plugin, runicorn_create_plugin)
