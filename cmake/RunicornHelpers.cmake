@@ -1,3 +1,5 @@
+set(RUNICORN_SOURCE_ROOT "${CMAKE_CURRENT_LIST_DIR}/..")
+
 # runicorn_add_plugin(<id> [SOURCES src...] [LIBS lib...] [DEFINITIONS d...] [DIR d] [OUT_DIR d]
 #                     [ALLOW_UNDEFINED])
 #
@@ -34,6 +36,10 @@ function(runicorn_add_plugin id)
       # plugin could never be unloaded; plain weak symbols are enough with rtld_local.
       target_compile_options(${target} PRIVATE -fno-gnu-unique)
     endif()
+    target_link_options(${target} PRIVATE
+      "LINKER:--version-script=${RUNICORN_SOURCE_ROOT}/cmake/plugin.map")
+    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS
+                 "${RUNICORN_SOURCE_ROOT}/cmake/plugin.map")
     if(NOT ARG_ALLOW_UNDEFINED)
       # Refuse undefined symbols at link time; the loader's rtld_now would refuse them anyway.
       target_link_options(${target} PRIVATE "LINKER:--no-undefined")

@@ -19,6 +19,17 @@ using ::testing::StartsWith;
 const std::string kExe = RUNICORN_EXE;
 const fs::path kFixtures = RUNICORN_TEST_PLUGINS_DIR;
 
+/// The port in "Runicorn viewer: http://127.0.0.1:PORT  (...)".
+std::string port_of(const std::string& line) {
+    const std::string prefix = "http://127.0.0.1:";
+    const auto at = line.find(prefix);
+    if (at == std::string::npos) {
+        return "";
+    }
+    const auto start = at + prefix.size();
+    return line.substr(start, line.find_first_not_of("0123456789", start) - start);
+}
+
 class CliTest : public ::testing::Test {
 protected:
     /// A private config dir and storage root, so the user's own config never leaks in.
@@ -128,7 +139,7 @@ TEST_F(CliTest, BadUsageGetsAMessageAndNonZeroExit) {
               "error, critical or off)\n");
     auto unknown = run({"frobnicate"});
     EXPECT_NE(unknown.exit_code, 0);
-    EXPECT_THAT(unknown.err, HasSubstr("frobnicate"));
+    EXPECT_EQ(unknown.err, "runicorn: error: unknown command 'frobnicate' (see runicorn --help)\n");
     auto none = run({});
     EXPECT_NE(none.exit_code, 0);
     auto config = run({"config"});
@@ -149,7 +160,7 @@ TEST_F(CliTest, ViewerServesUntilSigtermThenStopsCleanly) {
     ASSERT_TRUE(line.has_value()) << viewer.wait().err;
     EXPECT_THAT(*line, MatchesRegex("Runicorn viewer: http://127\\.0\\.0\\.1:[0-9]+  \\(storage: " +
                                     (tmp_.path() / "store").string() + "; Ctrl-C to stop\\)"));
-    const int port = std::stoi(line->substr(line->rfind(':') + 1));
+    const int port = std::stoi(port_of(*line));
     const std::string health = http_request(port, "GET", "/api/health");
     EXPECT_THAT(health, StartsWith("HTTP/1.1 200"));
     EXPECT_THAT(health, HasSubstr("\"status\":\"ok\""));
@@ -172,8 +183,7 @@ TEST_F(CliTest, ViewerReportsABusyPort) {
     ChildProcess first({kExe, "viewer", "--port", "0"}, env());
     auto line = first.wait_for_line("Runicorn viewer: ", std::chrono::seconds(30));
     ASSERT_TRUE(line.has_value());
-    const std::string port = line->substr(line->rfind(':') + 1,
-                                          line->find(' ', line->rfind(':')) - line->rfind(':') - 1);
+    const std::string port = port_of(*line);
     auto second = run({"viewer", "--port", port});
     EXPECT_EQ(second.exit_code, 1);
     EXPECT_THAT(second.err,

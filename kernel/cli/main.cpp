@@ -1,8 +1,38 @@
 #include <iostream>
+#include <utility>
 
 #include "commands.hpp"
 #include "runicorn_version.hpp"
 #include <CLI/CLI.hpp>
+
+namespace {
+
+/// The first positional argument when it names no subcommand of `app`, else "". Values of the
+/// global options that take one are skipped.
+std::string unknown_command(int argc, char** argv, CLI::App& app) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--") {
+            return "";
+        }
+        if (arg.rfind("-", 0) == 0) {
+            auto* opt = arg.find('=') == std::string::npos ? app.get_option_no_throw(arg) : nullptr;
+            if (opt != nullptr && opt->get_type_size() != 0) {
+                ++i;  // its value
+            }
+            continue;
+        }
+        for (const auto* sub : std::as_const(app).get_subcommands({})) {
+            if (sub->check_name(arg)) {
+                return "";
+            }
+        }
+        return arg;
+    }
+    return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     using runicorn::cli::GlobalOptions;
@@ -51,6 +81,11 @@ int main(int argc, char** argv) {
     bool reload = false;
     viewer->add_flag("--reload", reload, "Accepted for compatibility with Runicorn v0.6; ignored");
 
+    // CLI11 reports a mistyped command as a missing one; name it instead.
+    if (auto unknown = unknown_command(argc, argv, app); !unknown.empty()) {
+        std::cerr << "runicorn: error: unknown command '" << unknown << "' (see runicorn --help)\n";
+        return 2;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
