@@ -13,11 +13,12 @@ namespace runicorn::plugin {
 
 /// A run folder found under the storage root (FORMAT.md §2.2).
 struct RunLocation {
-    std::string run_id;               ///< The run folder's name.
-    std::optional<std::string> path;  ///< Segments between runs/ and the folder; nullopt at the top.
-    std::filesystem::path dir;        ///< Absolute run folder.
-    bool legacy = false;              ///< Found in the v0.2–v0.5 <project>/<name>/runs/ layout.
-    bool deleted = false;             ///< Holds a `.deleted` marker (soft-deleted).
+    std::string run_id;  ///< The run folder's name.
+    std::optional<std::string>
+        path;                   ///< Segments between runs/ and the folder; nullopt at the top.
+    std::filesystem::path dir;  ///< Absolute run folder.
+    bool legacy = false;        ///< Found in the v0.2–v0.5 <project>/<name>/runs/ layout.
+    bool deleted = false;       ///< Holds a `.deleted` marker (soft-deleted).
 };
 
 /// The run store: run folders under the storage root, as Runicorn v0.6 lays them out.
