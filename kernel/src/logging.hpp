@@ -31,6 +31,9 @@ public:
     LogHub(spdlog::level::level_enum level, std::vector<spdlog::sink_ptr> sinks);
     LogHub(const LogHub&) = delete;
     LogHub& operator=(const LogHub&) = delete;
+    ~LogHub() = default;
+    LogHub(LogHub&&) = delete;
+    LogHub& operator=(LogHub&&) = delete;
 
     /// The logger named `name`, created on first use.
     std::shared_ptr<spdlog::logger> get(const std::string& name);

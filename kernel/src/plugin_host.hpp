@@ -58,6 +58,8 @@ public:
     ~PluginHost();
     PluginHost(const PluginHost&) = delete;
     PluginHost& operator=(const PluginHost&) = delete;
+    PluginHost(PluginHost&&) = delete;
+    PluginHost& operator=(PluginHost&&) = delete;
 
     void load();
     void init();

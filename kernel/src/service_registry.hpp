@@ -19,6 +19,9 @@ public:
     ServiceRegistry() = default;
     ServiceRegistry(const ServiceRegistry&) = delete;
     ServiceRegistry& operator=(const ServiceRegistry&) = delete;
+    ~ServiceRegistry() = default;
+    ServiceRegistry(ServiceRegistry&&) = delete;
+    ServiceRegistry& operator=(ServiceRegistry&&) = delete;
 
     /// ALREADY_EXISTS (naming the current provider) when `id` is taken; INVALID_ARGUMENT for a null
     /// service or a malformed id.

@@ -37,8 +37,8 @@ using Result = boost::system::result<T, Status>;
 
 }  // namespace runicorn
 
-#define RUNICORN_STATUS_CONCAT_INNER_(a, b) a##b
-#define RUNICORN_STATUS_CONCAT_(a, b) RUNICORN_STATUS_CONCAT_INNER_(a, b)
+#define RUNICORN_STATUS_CONCAT_IMPL(a, b) a##b
+#define RUNICORN_STATUS_CONCAT(a, b) RUNICORN_STATUS_CONCAT_IMPL(a, b)
 
 /// Evaluates expr (a Status); returns it from the enclosing function when it is not OK.
 #define RUNICORN_RETURN_IF_ERROR(expr)                    \
@@ -49,14 +49,17 @@ using Result = boost::system::result<T, Status>;
         }                                                 \
     } while (false)
 
+// `lhs` may be a declaration ("auto x"), which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 /// Evaluates expr (a Result<T>); on error returns its Status, else moves the value into lhs
 /// (which may be a declaration: `RUNICORN_ASSIGN_OR_RETURN(auto x, f());`).
 #define RUNICORN_ASSIGN_OR_RETURN(lhs, expr) \
-    RUNICORN_ASSIGN_OR_RETURN_IMPL_(RUNICORN_STATUS_CONCAT_(runicorn_result_, __LINE__), lhs, expr)
+    RUNICORN_ASSIGN_OR_RETURN_IMPL(RUNICORN_STATUS_CONCAT(runicorn_result_, __LINE__), lhs, expr)
 
-#define RUNICORN_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-    auto tmp = (expr);                                  \
-    if (!tmp.has_value()) {                             \
-        return tmp.error();                             \
-    }                                                   \
+#define RUNICORN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+    auto tmp = (expr);                                 \
+    if (!tmp.has_value()) {                            \
+        return tmp.error();                            \
+    }                                                  \
     lhs = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)

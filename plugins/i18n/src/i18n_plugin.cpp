@@ -3,7 +3,7 @@
 #include <runicorn/plugin/locales.hpp>
 #include <runicorn/plugin/plugin.hpp>
 
-#include "catalog.hpp"
+#include "locale_catalog.hpp"
 
 namespace runicorn::i18n {
 namespace {

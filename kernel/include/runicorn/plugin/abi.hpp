@@ -43,47 +43,47 @@ constexpr bool abi_compatible(AbiVersion kernel, AbiVersion plugin) noexcept {
     return kernel.major == plugin.major && plugin.minor <= kernel.minor;
 }
 
-#define RUNICORN_ABI_STR2_(x) #x
-#define RUNICORN_ABI_STR_(x) RUNICORN_ABI_STR2_(x)
+#define RUNICORN_ABI_STRINGIFY_IMPL(x) #x
+#define RUNICORN_ABI_STRINGIFY(x) RUNICORN_ABI_STRINGIFY_IMPL(x)
 
 #if defined(__clang__)
-#define RUNICORN_ABI_COMPILER_ \
-    "clang-" RUNICORN_ABI_STR_(__clang_major__) "." RUNICORN_ABI_STR_(__clang_minor__)
+#define RUNICORN_ABI_COMPILER \
+    "clang-" RUNICORN_ABI_STRINGIFY(__clang_major__) "." RUNICORN_ABI_STRINGIFY(__clang_minor__)
 #elif defined(__GNUC__)
-#define RUNICORN_ABI_COMPILER_ \
-    "gcc-" RUNICORN_ABI_STR_(__GNUC__) "." RUNICORN_ABI_STR_(__GNUC_MINOR__)
+#define RUNICORN_ABI_COMPILER \
+    "gcc-" RUNICORN_ABI_STRINGIFY(__GNUC__) "." RUNICORN_ABI_STRINGIFY(__GNUC_MINOR__)
 #else
-#define RUNICORN_ABI_COMPILER_ "unknown-compiler"
+#define RUNICORN_ABI_COMPILER "unknown-compiler"
 #endif
 
 #if defined(_GLIBCXX_USE_CXX11_ABI)
-#define RUNICORN_ABI_CXX11_ RUNICORN_ABI_STR_(_GLIBCXX_USE_CXX11_ABI)
+#define RUNICORN_ABI_CXX11 RUNICORN_ABI_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
 #else
-#define RUNICORN_ABI_CXX11_ "none"
+#define RUNICORN_ABI_CXX11 "none"
 #endif
 
 #if defined(_GLIBCXX_DEBUG)
-#define RUNICORN_ABI_DEBUG_ITER_ "1"
+#define RUNICORN_ABI_DEBUG_ITER "1"
 #else
-#define RUNICORN_ABI_DEBUG_ITER_ "0"
+#define RUNICORN_ABI_DEBUG_ITER "0"
 #endif
 
 #if defined(__SANITIZE_ADDRESS__)
-#define RUNICORN_ABI_ASAN_ ";asan"
+#define RUNICORN_ABI_ASAN ";asan"
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define RUNICORN_ABI_ASAN_ ";asan"
+#define RUNICORN_ABI_ASAN ";asan"
 #endif
 #endif
-#ifndef RUNICORN_ABI_ASAN_
-#define RUNICORN_ABI_ASAN_ ""
+#ifndef RUNICORN_ABI_ASAN
+#define RUNICORN_ABI_ASAN ""
 #endif
 
 /// Everything that must match between the kernel and a plugin for the C++ types that cross the
 /// boundary to have the same layout. Compared as a string, exactly.
-inline constexpr char kBuildTag[] = RUNICORN_ABI_COMPILER_ ";boost-" RUNICORN_ABI_STR_(
-    BOOST_VERSION) ";cxx11abi-" RUNICORN_ABI_CXX11_
-                   ";debug-iterators-" RUNICORN_ABI_DEBUG_ITER_ RUNICORN_ABI_ASAN_;
+inline constexpr char kBuildTag[] = RUNICORN_ABI_COMPILER ";boost-" RUNICORN_ABI_STRINGIFY(
+    BOOST_VERSION) ";cxx11abi-" RUNICORN_ABI_CXX11
+                   ";debug-iterators-" RUNICORN_ABI_DEBUG_ITER RUNICORN_ABI_ASAN;
 
 /// The three alias names every plugin library exports (STYLE.md rule 22).
 inline constexpr char kAbiVersionSymbol[] = "runicorn_plugin_abi_version";

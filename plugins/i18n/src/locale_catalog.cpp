@@ -1,4 +1,4 @@
-#include "catalog.hpp"
+#include "locale_catalog.hpp"
 
 #include <algorithm>
 #include <cctype>
