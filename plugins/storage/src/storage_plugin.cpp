@@ -3,33 +3,26 @@
 #include <runicorn/plugin/plugin.hpp>
 #include <runicorn/plugin/run_store.hpp>
 
-#include "run_discovery.hpp"
+#include "folder_run_store.hpp"
 
 namespace runicorn::storage {
 namespace {
 
-/// The run store over plain run folders. Thread safety: safe for concurrent use (stateless
-/// reads of the file system).
-class FolderRunStore final : public plugin::RunStore {
-public:
-    FolderRunStore(std::filesystem::path root, std::shared_ptr<spdlog::logger> log)
-        : root_(std::move(root)), log_(std::move(log)) {}
-
-    std::filesystem::path root() const override { return root_; }
-    Result<std::vector<plugin::RunLocation>> discover_runs(bool include_deleted) const override {
-        return storage::discover_runs(root_, include_deleted, log_.get());
-    }
-
-private:
-    std::filesystem::path root_;
-    std::shared_ptr<spdlog::logger> log_;
-};
-
+/// Provides runicorn.run_store/1 over the storage root's run folders.
+/// Thread safety: externally synchronized (lifecycle calls come from the kernel, one at a time).
 class StoragePlugin final : public plugin::Plugin {
 public:
     Status init(plugin::PluginContext& ctx) override {
+        FolderRunStore::Options options;
+        if (const auto* v = ctx.config().if_contains("check_liveness")) {
+            if (!v->is_bool()) {
+                return Status::invalid_argument(
+                    "invalid setting '/check_liveness' of plugin 'storage': expected a boolean");
+            }
+            options.check_liveness = v->get_bool();
+        }
         return ctx.provide<plugin::RunStore>(
-            std::make_shared<FolderRunStore>(ctx.storage_root(), ctx.logger()));
+            std::make_shared<FolderRunStore>(ctx.storage_root(), ctx.logger(), options));
     }
     Status start() override { return Status::ok(); }
     void stop() noexcept override {}

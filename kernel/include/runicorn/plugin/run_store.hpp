@@ -1,10 +1,17 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include <runicorn/export.hpp>
 #include <runicorn/result.hpp>
@@ -19,6 +26,122 @@ struct RunLocation {
     std::filesystem::path dir;  ///< Absolute run folder.
     bool legacy = false;        ///< Found in the v0.2–v0.5 <project>/<name>/runs/ layout.
     bool deleted = false;       ///< Holds a `.deleted` marker (soft-deleted).
+};
+
+/// What the liveness check of FORMAT.md §7.2 concluded about a run whose status.json says
+/// "running".
+enum class RunLiveness {
+    kNotChecked,  ///< The status is not "running", or the check is turned off.
+    kAlive,       ///< A live writer holds the run (or another host's heartbeat is fresh).
+    kUnknown,     ///< Another host, no heartbeat (a v0.6 writer): liveness cannot be told.
+    kStale,       ///< Another host's heartbeat stopped: reported failed / heartbeat_lost.
+    kDead,        ///< The writer is gone: status.json now says failed, with an exit_reason.
+};
+
+/// One run as readers present it: its folder plus what its files say (FORMAT.md §4). Fields of a
+/// missing, empty or damaged file, and fields of the wrong JSON type, stay empty (G6).
+struct RunInfo {
+    RunLocation location;
+
+    // meta.json (§4.1).
+    boost::json::object meta;  ///< The whole object; empty when absent or damaged.
+    std::optional<std::string> alias;
+    std::vector<std::string> tags;  ///< Non-string entries are skipped.
+    std::optional<double> created_at;
+    std::optional<std::string> hostname;
+    std::optional<std::int64_t> pid;
+    std::optional<std::int64_t> format_version;  ///< nullopt: written by Runicorn v0.6.
+
+    // status.json (§4.2), after the liveness check.
+    std::string status = "finished";  ///< "finished" when the file or its `status` key is missing.
+    std::optional<double> started_at;
+    std::optional<double> ended_at;
+    std::optional<std::string> exit_reason;
+    RunLiveness liveness = RunLiveness::kNotChecked;
+
+    // summary.json (§4.3).
+    boost::json::object summary;  ///< The whole object; empty when absent or damaged.
+    std::optional<std::string> best_metric_name;
+    std::optional<double> best_metric_value;
+    std::optional<std::int64_t> best_metric_step;
+    std::optional<std::string> best_metric_mode;
+
+    /// assets.json by the counting rule of §4.6 (0 when absent).
+    std::int64_t assets_count = 0;
+
+    // .deleted (§4.10): set only for a soft-deleted run.
+    std::optional<double> deleted_at;
+    std::optional<std::string> deleted_reason;
+    std::optional<std::string> original_status;
+};
+
+/// How an SDK session asks for a run (SDK.md §1.1, §1.2, §1.9).
+struct RunCreateOptions {
+    enum class Resume { kNever, kAllow, kMust };
+
+    std::optional<std::string> path;  ///< Raw path; nullopt means "default" (FORMAT.md §3.3).
+    std::string run_id;               ///< Empty: generate YYYYMMDD_HHMMSS_xxxxxx.
+    std::optional<std::string> alias;
+    std::vector<std::string> tags;
+    std::string workspace_root;  ///< Empty: nearest ancestor of the CWD with .git, else the CWD.
+    Resume resume = Resume::kNever;
+    std::string writer;                         ///< meta.writer, e.g. "runicorn-cpp/0.1.0 cpp".
+    std::optional<std::string> python_version;  ///< meta.python; nullopt writes null.
+};
+
+/// The JSON files of a run folder that a writer may merge into.
+enum class RunJsonFile { kMeta, kStatus, kSummary, kAssets };
+
+/// One live run opened for writing by one SDK session: it holds the run's `.writer.lock` until
+/// close(). The SDK's background writer is its only caller, from one thread at a time.
+///
+/// Every method reports failure as a Status naming the file, the operation and the errno text:
+/// RESOURCE_EXHAUSTED for ENOSPC/EDQUOT, PERMISSION_DENIED, UNAVAILABLE for EIO/ESTALE and lock
+/// time-outs, DATA_LOSS for a failed fsync (FORMAT.md C7).
+///
+/// Thread safety: externally synchronized.
+class RUNICORN_PLUGIN_API RunWriter {
+public:
+    virtual ~RunWriter() = default;
+    RunWriter(const RunWriter&) = delete;
+    RunWriter& operator=(const RunWriter&) = delete;
+    RunWriter(RunWriter&&) = delete;
+    RunWriter& operator=(RunWriter&&) = delete;
+
+    virtual const std::string& run_id() const = 0;
+    /// The normalised path; nullopt for a root-path run (meta.path "").
+    virtual const std::optional<std::string>& path() const = 0;
+    virtual const std::filesystem::path& run_dir() const = 0;
+    virtual const std::filesystem::path& workspace_root() const = 0;
+    /// True when an existing run was reopened (resume).
+    virtual bool resumed() const = 0;
+    /// The global_step of the last metrics record of a reopened run; 0 for a new one.
+    virtual std::int64_t last_step() const = 0;
+    /// The best metric found in summary.json of a reopened run (name, value, step, mode), if any.
+    virtual std::optional<boost::json::object> resumed_summary() const = 0;
+
+    /// Appends whole `\n`-terminated records to events.jsonl (logs.txt) with one write() under
+    /// the file's lock (FORMAT.md C2). On failure the file is truncated back to its size before
+    /// the call and the error returned; the caller keeps the batch and retries later.
+    virtual Status append_events(std::string_view lines) = 0;
+    virtual Status append_logs(std::string_view lines) = 0;
+    /// Shallow-merges `patch` into a JSON file (top-level keys replaced, other keys and their
+    /// order kept) by a locked, atomic read-modify-write (FORMAT.md C1). For kStatus a null value
+    /// removes the key (resume drops ended_at / exit_reason).
+    virtual Status merge_json(RunJsonFile file, const boost::json::object& patch) = 0;
+    /// Writes media/<file_name> whole (temp + rename) before any event names it. INVALID_ARGUMENT
+    /// for a name with a separator or a leading dot.
+    virtual Status write_media(std::string_view file_name, std::span<const std::byte> bytes) = 0;
+    /// Rewrites .heartbeat.json (FORMAT.md §7.2; no fsync).
+    virtual Status heartbeat(std::chrono::seconds interval) = 0;
+    /// fdatasync of the append files that have unsynced data.
+    virtual Status sync() = 0;
+    /// Syncs and releases .writer.lock. Idempotent; later calls of other methods fail with
+    /// FAILED_PRECONDITION.
+    virtual Status close() = 0;
+
+protected:
+    RunWriter() = default;
 };
 
 /// The run store: run folders under the storage root, as Runicorn v0.6 lays them out.
@@ -39,6 +162,22 @@ public:
     /// Soft-deleted runs are included only when `include_deleted`. Fails with NOT_FOUND when the
     /// root does not exist; unreadable sub-directories are skipped with a warning.
     virtual Result<std::vector<RunLocation>> discover_runs(bool include_deleted) const = 0;
+
+    /// Creates (or, with resume, reopens) a run and writes meta.json, status.json ("running"),
+    /// assets.json and media/ before returning (SDK.md §1.1). INVALID_ARGUMENT for a bad path or
+    /// id, ALREADY_EXISTS for a taken custom id with Resume::kNever, NOT_FOUND for kMust on a
+    /// missing run, UNAVAILABLE when another live writer holds the run, PERMISSION_DENIED when
+    /// the root is not writable. On failure nothing is left behind for a new run.
+    virtual Result<std::shared_ptr<RunWriter>> open_run(const RunCreateOptions& options) const = 0;
+
+    /// Reads one run's meta.json, status.json, summary.json, assets.json and .deleted. A missing
+    /// file counts as absent; an empty or damaged one too, with one warning naming it on the
+    /// plugin's logger, and the reader never rewrites it (FORMAT.md G6). When the status is
+    /// "running" and liveness checking is on (plugin setting `check_liveness`, default true), the
+    /// check of FORMAT.md §7.2 runs: a dead run's status.json gets `failed`, `ended_at` and
+    /// `exit_reason` by a locked atomic merge before this returns; a stale one is reported failed
+    /// (`heartbeat_lost`) without writing. NOT_FOUND when the run folder does not exist.
+    virtual Result<RunInfo> read_run(const RunLocation& location) const = 0;
 
 protected:
     RunStore() = default;

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <runicorn/plugin/run_query.hpp>
+#include <runicorn/plugin/run_store.hpp>
+#include <runicorn/result.hpp>
+
+#include "sqlite_db.hpp"
+
+namespace runicorn::storage::catalog {
+
+/// One run as the catalog stores it: what the run reader found plus where the run lives.
+struct CatalogEntry {
+    plugin::RunInfo info;
+    std::string rel_dir;        ///< Run folder relative to the storage root, '/'-separated.
+    std::string discovery_key;  ///< Sorts like v0.6 discovery order (discovery_key()).
+};
+
+/// sha256 of `rel_dir`, first 32 hex digits (FORMAT.md §7.4).
+std::string run_key(std::string_view rel_dir);
+
+/// A text key that sorts runs in v0.6 discovery order (FORMAT.md §2.2): new layout first, by the
+/// lower-cased path segments and folder name; then legacy runs by project, name, newest first.
+std::string discovery_key(const plugin::RunLocation& location, std::string_view rel_dir,
+                          std::int64_t legacy_mtime_ns);
+
+/// The rebuildable run catalog, `index/catalog.sqlite` (FORMAT.md §7.4): runs, tags and per-path
+/// counts, answering listings with keyset pagination. It is a cache of the run folders:
+/// replace_all() from a fresh scan gives the same answers as incremental upserts.
+///
+/// Thread safety: externally synchronized (one connection; the caller serialises access).
+class Catalog {
+public:
+    static constexpr int kSchemaVersion = 1;
+
+    /// Opens or creates the catalog at `file` (":memory:" for tests). A file written with another
+    /// schema version is emptied and recreated (a reindex fills it again).
+    /// Run folders are reported as `root / rel_dir`.
+    static Result<std::unique_ptr<Catalog>> open(const std::string& file,
+                                                 std::filesystem::path root);
+
+    /// Replaces the whole content in one transaction (reindex).
+    Status replace_all(const std::vector<CatalogEntry>& entries);
+    /// Inserts or updates one run (by run key), keeping the path counts in step.
+    Status upsert(const CatalogEntry& entry);
+    /// Removes one run by its folder; a missing run is not an error.
+    Status remove(std::string_view rel_dir);
+    /// Every stored run folder (rel_dir), for detecting removed runs.
+    Result<std::vector<std::string>> rel_dirs() const;
+
+    /// Runs matching `query`, sorted and paged. INVALID_ARGUMENT for a cursor that does not belong
+    /// to this query.
+    Result<plugin::RunPage> query(const plugin::RunQuery& query) const;
+    /// Per-path counts, every run path and its ancestors, sorted by path.
+    Result<std::vector<plugin::PathStats>> path_stats() const;
+    /// The first run in discovery order with this id; nullopt when none.
+    Result<std::optional<plugin::RunInfo>> find(std::string_view run_id,
+                                                bool include_deleted) const;
+    /// Number of runs stored (deleted included).
+    Result<std::uint64_t> size() const;
+
+private:
+    Catalog(std::unique_ptr<Database> db, std::filesystem::path root)
+        : db_(std::move(db)), root_(std::move(root)) {}
+    plugin::RunInfo row_to_info(const Statement& row) const;
+    Status insert_locked(const CatalogEntry& entry);
+    Status adjust_paths(const std::optional<std::string>& path, const std::string& status,
+                        bool deleted, int delta);
+    Status remove_locked(std::string_view key);
+
+    std::unique_ptr<Database> db_;
+    std::filesystem::path root_;
+};
+
+}  // namespace runicorn::storage::catalog

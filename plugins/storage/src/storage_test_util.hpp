@@ -1,0 +1,113 @@
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+
+#include <runicorn/result.hpp>
+#include <runicorn/status.hpp>
+
+#include <unistd.h>
+
+/// Test helpers shared by the storage plugin's tests (STYLE.md rule 16, 17).
+
+#define RUNICORN_EXPECT_OK(expr) EXPECT_EQ((expr), ::runicorn::Status::ok())
+#define RUNICORN_ASSERT_OK(expr) ASSERT_EQ((expr), ::runicorn::Status::ok())
+
+namespace runicorn::storage::testing {
+
+/// Matches a Status (or the error of a Result) with the given code and message matcher.
+MATCHER_P2(StatusIs, code, message_matcher, "") {
+    const ::runicorn::Status& s = arg;
+    if (s.code() != code) {
+        *result_listener << "which is " << s;
+        return false;
+    }
+    return ::testing::ExplainMatchResult(message_matcher, s.message(), result_listener);
+}
+
+/// A fresh directory under the system temp dir, removed when the object dies.
+/// Thread safety: externally synchronized.
+class TempDir {
+public:
+    TempDir() {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        std::string name = "rn-storage-" + std::to_string(::getpid()) + "-";
+        if (info != nullptr) {
+            name += std::string(info->test_suite_name()) + "-" + info->name();
+        }
+        for (char& c : name) {
+            if (c == '/') {
+                c = '_';
+            }
+        }
+        path_ = std::filesystem::temp_directory_path() / name;
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    TempDir(TempDir&&) = delete;
+    TempDir& operator=(TempDir&&) = delete;
+
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+/// An spdlog sink that keeps every formatted message (payload only).
+/// Thread safety: safe for concurrent use (base_sink locks the mutex).
+class RecordingSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    std::vector<std::string> messages() {
+        std::lock_guard lock(mutex_);
+        return messages_;
+    }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        messages_.emplace_back(msg.payload.data(), msg.payload.size());
+    }
+    void flush_() override {}
+
+private:
+    std::vector<std::string> messages_;
+};
+
+/// A logger that records into a RecordingSink.
+struct RecordingLogger {
+    std::shared_ptr<RecordingSink> sink = std::make_shared<RecordingSink>();
+    std::shared_ptr<spdlog::logger> logger = std::make_shared<spdlog::logger>("test", sink);
+};
+
+inline std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+}
+
+inline void write_text(const std::filesystem::path& p, std::string_view text) {
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary | std::ios::trunc)
+        .write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+/// The Runicorn v0.6 reference fixture (read-only: tests copy it before anything may write).
+inline std::filesystem::path fixture_dir() { return RUNICORN_FIXTURE_DIR; }
+
+}  // namespace runicorn::storage::testing
