@@ -127,7 +127,7 @@ std::string render_page(const BuiltinContext& context) {
     html += "</section>\n";
     html +=
         "<section class=\"card\">\n<h2>Web UI</h2>\n<p>The web UI is not built yet. This page "
-        "stands in for it; the REST API under <code>/api</code> is fully available.</p>\n"
+        "stands in for it until then; the REST API is served under <code>/api</code>.</p>\n"
         "</section>\n";
     html += "<footer>runicorn-cpp &middot; compatible with Runicorn " +
             std::string(kCompatVersion) + "</footer>\n</main>\n</body>\n</html>\n";
