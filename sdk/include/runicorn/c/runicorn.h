@@ -1,0 +1,187 @@
+/* The Runicorn C ABI (SDK.md §3): the C++ SDK behind plain C99 types, for C, Rust, Go, Julia,
+ * Fortran and other bindings.
+ *
+ * Rules:
+ *  - Every function returns RN_OK or an error code; on error, rn_last_error() on the same thread
+ *    describes it (valid until the next rn_* call on that thread). No function throws or aborts.
+ *  - Strings are UTF-8 and NUL-terminated unless a length is passed; input strings are copied
+ *    before the call returns.
+ *  - Output text goes to caller buffers: on RN_E_BUFFER_TOO_SMALL, *out_needed holds the size
+ *    including the NUL. Passing out_path == NULL and out_cap == 0 means "no text wanted".
+ *  - Structs carry struct_size, set by the caller (rn_init_options_default sets it): a smaller
+ *    size from an older caller is accepted, and only the members that fit are read or written.
+ *  - Every function is safe for concurrent use; one rn_run may be used from several threads,
+ *    except that rn_run_release must be the last call on it.
+ *
+ * Not in this version (they need the asset and artifact machinery): rn_log_dataset,
+ * rn_log_pretrained, the rn_artifact_* and rn_artifact_version_* functions, rn_log_artifact and
+ * rn_use_artifact. The rn_init_options members snapshot_code, snapshot_format, capture_env,
+ * capture_fd and tqdm_mode are kept for the ABI; any value other than 0 gives
+ * RN_E_UNIMPLEMENTED. */
+#ifndef RUNICORN_C_RUNICORN_H
+#define RUNICORN_C_RUNICORN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define RN_API __attribute__((visibility("default")))
+#else
+#define RN_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* C has no `using`: the typedefs stay (clang-tidy's modernize-use-using is for C++). */
+/* NOLINTBEGIN(modernize-use-using) */
+
+#define RN_ABI_VERSION_MAJOR 1
+#define RN_ABI_VERSION_MINOR 0
+/* (major << 16) | minor; check before anything else. */
+RN_API uint32_t rn_abi_version(void);
+/* Our version, a static string. */
+RN_API const char* rn_version(void);
+
+/* One code per StatusCode of the C++ API, plus RN_E_BUFFER_TOO_SMALL. */
+enum {
+    RN_OK = 0,
+    RN_E_INVALID_ARGUMENT = 1,
+    RN_E_NOT_FOUND = 2,
+    RN_E_ALREADY_EXISTS = 3,
+    RN_E_PERMISSION_DENIED = 4,
+    RN_E_RESOURCE_EXHAUSTED = 5,
+    RN_E_FAILED_PRECONDITION = 6,
+    RN_E_UNAVAILABLE = 7,
+    RN_E_DEADLINE_EXCEEDED = 8,
+    RN_E_DATA_LOSS = 9,
+    RN_E_UNIMPLEMENTED = 10,
+    RN_E_INTERNAL = 11,
+    RN_E_BUFFER_TOO_SMALL = 12 /* C only: an output buffer is too small */
+};
+/* The thread-local message of the last failing call on this thread; "" if none; never NULL. */
+RN_API const char* rn_last_error(void);
+/* "OK", "INVALID_ARGUMENT", ..., "BUFFER_TOO_SMALL"; "UNKNOWN" for other values. Static. */
+RN_API const char* rn_status_name(int status);
+
+enum { RN_RESUME_NEVER = 0, RN_RESUME_ALLOW = 1, RN_RESUME_MUST = 2 };
+enum { RN_SNAPSHOT_MANIFEST = 0, RN_SNAPSHOT_ZIP = 1 };
+enum { RN_TQDM_SMART = 0, RN_TQDM_ALL = 1, RN_TQDM_NONE = 2 };
+enum { RN_DURABILITY_BUFFERED = 0, RN_DURABILITY_FLUSH = 1, RN_DURABILITY_NONE = 2 };
+enum { RN_MODE_MAX = 0, RN_MODE_MIN = 1 };
+enum { RN_DL_NO_LINK = 1, RN_DL_OVERWRITE = 2 };
+
+/* Opaque handles. */
+typedef struct rn_run rn_run;
+
+typedef struct rn_init_options {
+    uint32_t struct_size; /* sizeof(rn_init_options) as compiled by the caller */
+    const char* path;     /* NULL → "default"; "" or "/" → root */
+    const char* project;
+    const char* name;
+    const char* storage;
+    const char* run_id;
+    const char* alias;
+    const char* const* tags;
+    size_t tag_count;
+    int resume; /* RN_RESUME_NEVER / _ALLOW / _MUST */
+    int snapshot_code;
+    int snapshot_format; /* RN_SNAPSHOT_MANIFEST / _ZIP */
+    const char* workspace_root;
+    int capture_env;
+    int capture_fd;
+    int tqdm_mode;
+    int durability;
+    uint32_t flush_interval_ms, sync_interval_ms, max_block_ms, heartbeat_interval_s;
+    uint64_t queue_capacity_bytes;
+    int handle_signals;
+} rn_init_options;
+/* Fills the defaults of SDK.md §2.3 and struct_size. */
+RN_API void rn_init_options_default(rn_init_options* o);
+/* Creates a run (SDK.md §1.1). o == NULL uses the defaults. Disabled → RN_OK with a no-op run.
+ * On success *out owns the run until rn_run_release. */
+RN_API int rn_init(const rn_init_options* o, rn_run** out);
+/* Finishes the run ("finished") if needed, then frees the handle. Returns the finish's code
+ * (the handle is freed either way). NULL → RN_OK. */
+RN_API int rn_run_release(rn_run* run);
+
+#define RN_AUTO_STEP INT64_MIN /* log: use the automatic step */
+#define RN_NO_STEP INT64_MIN   /* log_image: the event's "step" is null */
+enum { RN_VAL_NULL = 0, RN_VAL_F64 = 1, RN_VAL_I64 = 2, RN_VAL_BOOL = 3, RN_VAL_STR = 4 };
+typedef struct rn_kv {
+    const char* key;
+    int type; /* RN_VAL_* */
+    union {
+        double f64;
+        int64_t i64;
+        int boolean;
+        struct {
+            const char* ptr;
+            size_t len;
+        } str;
+    } v;
+} rn_kv;
+/* Queues one metrics record (SDK.md §1.3). RN_OK when queued; RN_E_RESOURCE_EXHAUSTED when the
+ * queue was full and the record dropped (counted); RN_E_FAILED_PRECONDITION on a finished run;
+ * RN_E_INVALID_ARGUMENT for a NULL run, NULL items with n > 0, or an unknown type. */
+RN_API int rn_log(rn_run* run, const rn_kv* items, size_t n, int64_t step,
+                  const char* stage /* NULL = none */);
+/* The same for n double values. */
+RN_API int rn_log_f64(rn_run* run, const char* const* keys, const double* values, size_t n,
+                      int64_t step, const char* stage);
+/* Queues the logs.txt line "HH:MM:SS | <text>". */
+RN_API int rn_log_text(rn_run* run, const char* utf8, size_t len);
+/* Writes media/<file> and queues its image event; the path "media/<file>" goes to out_path
+ * (128 bytes always suffice). On RN_E_BUFFER_TOO_SMALL the image was logged all the same. */
+RN_API int rn_log_image(rn_run* run, const char* key, const void* bytes, size_t len,
+                        int64_t step /* or RN_NO_STEP */, const char* caption, const char* format,
+                        char* out_path, size_t out_cap, size_t* out_needed);
+RN_API int rn_log_image_file(rn_run* run, const char* key, const char* file, int64_t step,
+                             const char* caption, char* out_path, size_t out_cap,
+                             size_t* out_needed);
+RN_API int rn_set_primary_metric(rn_run* run, const char* name,
+                                 int mode /* RN_MODE_MAX / RN_MODE_MIN */);
+/* Shallow-merges a JSON object into summary.json. */
+RN_API int rn_summary_json(rn_run* run, const char* json_object);
+/* Sets assets.json config: args and extra are JSON objects, config_files paths; NULL (and
+ * n_files == 0) leaves a member unchanged. */
+RN_API int rn_log_config_json(rn_run* run, const char* args_json, const char* extra_json,
+                              const char* const* config_files, size_t n_files);
+RN_API int rn_flush(rn_run* run, uint32_t timeout_ms);
+RN_API int rn_finish(rn_run* run, const char* status /* NULL = "finished" */);
+
+typedef struct rn_run_info {
+    uint32_t struct_size;
+    const char* id;
+    const char* path;
+    const char* run_dir;
+    const char* storage_root;
+    int enabled;
+    int finished;
+} rn_run_info;
+/* Strings owned by the handle, valid until release. */
+RN_API int rn_run_get_info(rn_run* run, rn_run_info* out);
+typedef struct rn_run_stats {
+    uint32_t struct_size;
+    uint64_t records_logged, records_written, records_dropped, bytes_written, write_errors,
+        queue_bytes;
+} rn_run_stats;
+RN_API int rn_run_get_stats(rn_run* run, rn_run_stats* out);
+
+/* The process-wide warning callback (used by runs created through this ABI); NULL restores the
+ * default "runicorn: ..." line on stderr. Called from any thread. */
+RN_API int rn_set_warning_callback(void (*cb)(int code, const char* kind, const char* message,
+                                              void* user),
+                                   void* user);
+RN_API int rn_is_enabled(void);
+RN_API void rn_set_enabled(int enabled);
+RN_API void rn_reset_enabled(void);
+
+/* NOLINTEND(modernize-use-using) */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RUNICORN_C_RUNICORN_H */
