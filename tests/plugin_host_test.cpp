@@ -233,6 +233,41 @@ TEST_F(PluginHostTest, DependentOfARefusedProviderIsRefused) {
               "requires service 'runicorn.test_good/1', whose provider 'good' was refused");
 }
 
+/// A plugin directory `id` running the fixture code that registers nothing, with this manifest.
+void add_manifest_only_plugin(const fs::path& dir, const std::string& id,
+                              const std::string& manifest_tail) {
+    fs::create_directories(dir / id);
+    fs::copy_file(kFixtures / "requires_missing" / "librequires_missing.so",
+                  dir / id / ("lib" + id + ".so"));
+    std::ofstream(dir / id / "plugin.json")
+        << R"({"id": ")" << id << R"(", "version": "1", )"
+        << R"("abi": "1.0", "library": "lib)" << id << R"(.so", )" << manifest_tail << "}";
+}
+
+TEST_F(PluginHostTest, PluginsThatUseEachOtherBothLoad) {
+    const auto dir = plugins_dir({});
+    add_manifest_only_plugin(dir, "alpha",
+                             R"("provides": ["runicorn.a/1"], "uses": ["runicorn.b/1"])");
+    add_manifest_only_plugin(dir, "beta",
+                             R"("provides": ["runicorn.b/1"], "uses": ["runicorn.a/1"])");
+    auto host = make_host({dir});
+    auto reports = boot(*host);
+    EXPECT_EQ(reports.at("alpha").state, "loaded") << reports.at("alpha").error;
+    EXPECT_EQ(reports.at("beta").state, "loaded") << reports.at("beta").error;
+}
+
+TEST_F(PluginHostTest, RequiresCycleIsRefused) {
+    const auto dir = plugins_dir({});
+    add_manifest_only_plugin(dir, "alpha",
+                             R"("provides": ["runicorn.a/1"], "requires": ["runicorn.b/1"])");
+    add_manifest_only_plugin(dir, "beta",
+                             R"("provides": ["runicorn.b/1"], "requires": ["runicorn.a/1"])");
+    auto host = make_host({dir});
+    auto reports = boot(*host);
+    EXPECT_EQ(reports.at("alpha").error, "dependency cycle among plugins: alpha, beta");
+    EXPECT_EQ(reports.at("beta").error, "dependency cycle among plugins: alpha, beta");
+}
+
 TEST_F(PluginHostTest, InvalidManifestNamesFileLineAndColumn) {
     const auto dir = plugins_dir({"bad_manifest", "good"});
     auto host = make_host({dir});

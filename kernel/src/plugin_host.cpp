@@ -413,7 +413,9 @@ std::vector<PluginHost::Entry*> PluginHost::dependency_order() {
             }
         }
     }
-    // Kahn's algorithm, stable in discovery order.
+    // Kahn's algorithm, stable in discovery order. "uses" edges order plugins only when they can:
+    // when every remaining plugin waits on another, they are ignored for one round (two plugins
+    // that merely use each other both load); a cycle of "requires" edges refuses its plugins.
     std::vector<Entry*> pending;
     for (auto& e : entries_) {
         if (e->phase == Phase::kLoaded && e->plugin) {
@@ -422,39 +424,51 @@ std::vector<PluginHost::Entry*> PluginHost::dependency_order() {
     }
     std::vector<Entry*> order;
     std::set<Entry*> placed;
+    const auto waits_on_unplaced = [&](Entry* e, const std::vector<std::string>& services) {
+        for (const auto& s : services) {
+            auto p = provider.find(s);
+            if (p != provider.end() && p->second != e && p->second->plugin &&
+                p->second->phase == Phase::kLoaded && placed.count(p->second) == 0) {
+                return true;
+            }
+        }
+        return false;
+    };
+    bool ignore_uses = false;
     while (!pending.empty()) {
         bool progressed = false;
         for (auto it = pending.begin(); it != pending.end();) {
             Entry* e = *it;
-            bool ready = true;
-            for (const auto* list : {&e->manifest->requires_services, &e->manifest->uses}) {
-                for (const auto& s : *list) {
-                    auto p = provider.find(s);
-                    if (p != provider.end() && p->second != e && p->second->plugin &&
-                        p->second->phase == Phase::kLoaded && placed.count(p->second) == 0) {
-                        ready = false;
-                    }
-                }
-            }
+            const bool ready = !waits_on_unplaced(e, e->manifest->requires_services) &&
+                               (ignore_uses || !waits_on_unplaced(e, e->manifest->uses));
             if (ready) {
                 order.push_back(e);
                 placed.insert(e);
                 it = pending.erase(it);
                 progressed = true;
+                if (ignore_uses) {
+                    break;  // one plugin breaks the soft cycle; then honour "uses" again
+                }
             } else {
                 ++it;
             }
         }
-        if (!progressed) {
-            std::string names;
-            for (auto* e : pending) {
-                names += (names.empty() ? "" : ", ") + e->report.id;
-            }
-            for (auto* e : pending) {
-                refuse(*e, "dependency cycle among plugins: " + names);
-            }
-            break;
+        if (progressed) {
+            ignore_uses = false;
+            continue;
         }
+        if (!ignore_uses) {
+            ignore_uses = true;
+            continue;
+        }
+        std::string names;
+        for (auto* e : pending) {
+            names += (names.empty() ? "" : ", ") + e->report.id;
+        }
+        for (auto* e : pending) {
+            refuse(*e, "dependency cycle among plugins: " + names);
+        }
+        break;
     }
     return order;
 }
