@@ -165,11 +165,27 @@ TEST_F(CliTest, ViewerServesUntilSigtermThenStopsCleanly) {
     EXPECT_THAT(health, StartsWith("HTTP/1.1 200"));
     EXPECT_THAT(health, HasSubstr("\"status\":\"ok\""));
     EXPECT_TRUE(fs::is_directory(tmp_.path() / "store" / "runs")) << "the viewer creates runs/";
+    const std::string locales = http_request(port, "GET", "/api/i18n/locales?lng=zh");
+    EXPECT_THAT(locales, HasSubstr("\"negotiated\":\"zh-CN\""));
+    EXPECT_THAT(locales, HasSubstr("\"native_name\":\"简体中文\""));
     viewer.signal(SIGTERM);
     auto r = viewer.wait();
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_THAT(r.err, HasSubstr("received SIGTERM, shutting down"));
     EXPECT_EQ(http_request(port, "GET", "/api/health"), "") << "nothing listens after stop";
+}
+
+TEST_F(CliTest, LocalePackInThePluginPathIsServedWithoutRebuilding) {
+    const auto extra = tmp_.path() / "extra";
+    fs::create_directories(extra);
+    fs::copy(kFixtures / "locale_pack", extra / "locale_pack", fs::copy_options::recursive);
+    ChildProcess viewer({kExe, "--plugin-path", extra.string(), "viewer", "--port", "0"}, env());
+    auto line = viewer.wait_for_line("Runicorn viewer: ", std::chrono::seconds(30));
+    ASSERT_TRUE(line.has_value()) << viewer.wait().err;
+    const int port = std::stoi(port_of(*line));
+    EXPECT_THAT(http_request(port, "GET", "/api/i18n/locales"), HasSubstr("\"code\":\"de\""));
+    EXPECT_THAT(http_request(port, "GET", "/api/i18n/de"),
+                HasSubstr("\"common.app.name\":\"Runicorn (de)\""));
 }
 
 TEST_F(CliTest, ViewerWithoutHttpPluginExplainsWhy) {

@@ -1,8 +1,14 @@
+#include <cstdlib>
+#include <functional>
 #include <memory>
 
+#include <boost/json.hpp>
+
+#include <runicorn/plugin/http_routes.hpp>
 #include <runicorn/plugin/locales.hpp>
 #include <runicorn/plugin/plugin.hpp>
 
+#include "i18n_routes.hpp"
 #include "locale_catalog.hpp"
 
 namespace runicorn::i18n {
@@ -11,7 +17,8 @@ namespace {
 /// Thread safety: safe for concurrent use (the catalogs are immutable after init).
 class JsonLocales final : public plugin::Locales {
 public:
-    explicit JsonLocales(CatalogSet catalogs) : catalogs_(std::move(catalogs)) {}
+    JsonLocales(CatalogSet catalogs, std::string server_default)
+        : catalogs_(std::move(catalogs)), server_default_(std::move(server_default)) {}
     std::vector<plugin::LocaleInfo> locales() const override { return catalogs_.locales(); }
     std::string resolve(std::string_view requested) const override {
         return catalogs_.resolve(requested);
@@ -23,9 +30,23 @@ public:
     Result<boost::json::object> catalog(std::string_view locale) const override {
         return catalogs_.catalog(locale);
     }
+    std::string negotiate(std::string_view explicit_choice,
+                          std::string_view accept_language) const override {
+        if (!explicit_choice.empty()) {
+            if (auto code = catalogs_.match(explicit_choice)) {
+                return *code;
+            }
+        }
+        if (auto code = catalogs_.best_of(accept_language)) {
+            return *code;
+        }
+        return server_default_;
+    }
+    const CatalogSet& catalogs() const { return catalogs_; }
 
 private:
     CatalogSet catalogs_;
+    std::string server_default_;
 };
 
 /// Merges its own catalogs first, then those of every other plugin directory (data-only locale
@@ -51,7 +72,23 @@ public:
                 }
             }
         }
-        return ctx.provide<plugin::Locales>(std::make_shared<JsonLocales>(std::move(catalogs)));
+        // The server's own language: RUNICORN_LANG > LC_ALL > LANG > en (API.md §4.8).
+        std::string server_default = "en";
+        for (const char* var : {"RUNICORN_LANG", "LC_ALL", "LANG"}) {
+            const char* v = std::getenv(var);  // NOLINT(concurrency-mt-unsafe): init runs first
+            if (v != nullptr && *v != '\0') {
+                server_default = catalogs.match(v).value_or("en");
+                break;
+            }
+        }
+        auto locales = std::make_shared<JsonLocales>(std::move(catalogs), server_default);
+        RUNICORN_RETURN_IF_ERROR(ctx.provide<plugin::Locales>(locales));
+        if (auto routes = ctx.find<plugin::HttpRoutes>()) {
+            RUNICORN_RETURN_IF_ERROR(
+                add_i18n_routes(*routes, locales,
+                                [locales]() -> const CatalogSet& { return locales->catalogs(); }));
+        }
+        return Status::ok();
     }
     Status start() override { return Status::ok(); }
     void stop() noexcept override {}

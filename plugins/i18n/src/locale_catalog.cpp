@@ -24,17 +24,43 @@ void merge_missing(json::object& into, const json::object& from) {
     }
 }
 
+/// Appends the dotted path of every string leaf of `obj` to `out`, each after `prefix` ("" or
+/// "<namespace>:" at the top, the parent's path below).
 void collect_leaves(const json::object& obj, const std::string& prefix,
                     std::vector<std::string>& out) {
     for (const auto& kv : obj) {
-        std::string key =
-            prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
+        const bool top = prefix.empty() || prefix.back() == ':';
+        std::string key = prefix + (top ? "" : ".") + std::string(kv.key());
         if (kv.value().is_object()) {
             collect_leaves(kv.value().get_object(), key, out);
         } else if (kv.value().is_string()) {
             out.push_back(std::move(key));
         }
     }
+}
+
+/// The string at "<namespace>:<dotted.key>" (namespace "common" when omitted) in one locale's
+/// {namespace: {...}} object.
+std::optional<std::string> lookup_in(const json::object& namespaces, std::string_view key) {
+    std::string_view ns = "common";
+    std::string_view path = key;
+    if (auto colon = key.find(':'); colon != std::string_view::npos) {
+        ns = key.substr(0, colon);
+        path = key.substr(colon + 1);
+    }
+    const json::value* cur = namespaces.if_contains(ns);
+    while (cur != nullptr && !path.empty()) {
+        if (!cur->is_object()) {
+            return std::nullopt;
+        }
+        const auto dot = path.find('.');
+        cur = cur->get_object().if_contains(path.substr(0, dot));
+        path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+    }
+    if (cur == nullptr || !cur->is_string()) {
+        return std::nullopt;
+    }
+    return std::string(cur->get_string());
 }
 
 std::string lower(std::string_view s) {
@@ -112,6 +138,8 @@ std::vector<std::string> CatalogSet::add_locales_dir(const fs::path& dir) {
 std::vector<plugin::LocaleInfo> CatalogSet::locales() const {
     static const std::map<std::string, std::string, std::less<>> kNativeNames = {
         {"en", "English"}, {"zh-CN", "简体中文"}};
+    static const std::map<std::string, std::string, std::less<>> kEnglishNames = {
+        {"en", "English"}, {"zh-CN", "Chinese (Simplified)"}};
     std::vector<std::string> en_leaves;
     if (auto it = catalogs_.find("en"); it != catalogs_.end()) {
         for (const auto& ns : it->second) {
@@ -127,35 +155,93 @@ std::vector<plugin::LocaleInfo> CatalogSet::locales() const {
             }
         }
         auto name = kNativeNames.find(code);
-        out.push_back({code, name != kNativeNames.end() ? name->second : code,
-                       en_leaves.empty() ? 100.0
-                                         : 100.0 * static_cast<double>(have) /
-                                               static_cast<double>(en_leaves.size())});
+        auto english = kEnglishNames.find(code);
+        out.push_back({code, english != kEnglishNames.end() ? english->second : code,
+                       name != kNativeNames.end() ? name->second : code,
+                       en_leaves.empty()
+                           ? 1.0
+                           : static_cast<double>(have) / static_cast<double>(en_leaves.size())});
     }
     std::stable_partition(out.begin(), out.end(), [](const auto& l) { return l.code == "en"; });
     return out;
 }
 
+std::optional<std::string> CatalogSet::match(std::string_view requested) const {
+    std::string want = lower(requested);
+    std::replace(want.begin(), want.end(), '_', '-');
+    if (const auto dot = want.find('.'); dot != std::string::npos) {
+        want.resize(dot);  // "zh_CN.UTF-8" (LANG)
+    }
+    const auto shipped = [&](std::string_view tag) -> std::optional<std::string> {
+        for (const auto& [code, ns] : catalogs_) {
+            if (lower(code) == tag) {
+                return code;
+            }
+        }
+        return std::nullopt;
+    };
+    // Simplified Chinese spellings, then Traditional until a zh-TW catalog exists (API.md §4.8).
+    if (want == "zh" || want.starts_with("zh-hans") || want == "zh-sg" || want == "zh-cn") {
+        return shipped("zh-cn");
+    }
+    if (want.starts_with("zh-hant") || want == "zh-tw" || want == "zh-hk") {
+        if (auto tw = shipped("zh-tw")) {
+            return tw;
+        }
+        return shipped("zh-cn");
+    }
+    // Drop subtags until one is known: de-AT → de.
+    for (std::string tag = want; !tag.empty();) {
+        if (auto code = shipped(tag)) {
+            return code;
+        }
+        const auto dash = tag.rfind('-');
+        tag = dash == std::string::npos ? std::string() : tag.substr(0, dash);
+    }
+    return std::nullopt;
+}
+
 std::string CatalogSet::resolve(std::string_view requested) const {
-    const std::string want = lower(requested);
-    for (const auto& [code, ns] : catalogs_) {
-        if (lower(code) == want) {
+    return match(requested).value_or("en");
+}
+
+std::optional<std::string> CatalogSet::best_of(std::string_view accept_language) const {
+    // "zh-CN,zh;q=0.9,en;q=0.8": highest q first, ties in the order given; q=0 means "not this".
+    std::vector<std::pair<double, std::string>> tags;
+    std::size_t pos = 0;
+    while (pos <= accept_language.size()) {
+        const auto comma = std::min(accept_language.find(',', pos), accept_language.size());
+        std::string_view item = accept_language.substr(pos, comma - pos);
+        pos = comma + 1;
+        double q = 1.0;
+        if (const auto semi = item.find(';'); semi != std::string_view::npos) {
+            std::string_view param = item.substr(semi + 1);
+            item = item.substr(0, semi);
+            while (!param.empty() && param.front() == ' ') {
+                param.remove_prefix(1);
+            }
+            if (param.starts_with("q=")) {
+                q = std::strtod(std::string(param.substr(2)).c_str(), nullptr);
+            }
+        }
+        while (!item.empty() && item.front() == ' ') {
+            item.remove_prefix(1);
+        }
+        while (!item.empty() && item.back() == ' ') {
+            item.remove_suffix(1);
+        }
+        if (!item.empty() && item != "*" && q > 0) {
+            tags.emplace_back(q, std::string(item));
+        }
+    }
+    std::stable_sort(tags.begin(), tags.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (const auto& [q, tag] : tags) {
+        if (auto code = match(tag)) {
             return code;
         }
     }
-    if (want == "zh" || want.rfind("zh-hans", 0) == 0 || want == "zh-sg" || want == "zh-cn") {
-        if (catalogs_.count("zh-CN") != 0) {
-            return "zh-CN";
-        }
-    }
-    const auto dash = want.find('-');
-    const std::string base = want.substr(0, dash);
-    for (const auto& [code, ns] : catalogs_) {
-        if (lower(code) == base) {
-            return code;
-        }
-    }
-    return "en";
+    return std::nullopt;
 }
 
 std::optional<std::string> CatalogSet::lookup(const std::string& locale,
@@ -164,25 +250,7 @@ std::optional<std::string> CatalogSet::lookup(const std::string& locale,
     if (it == catalogs_.end()) {
         return std::nullopt;
     }
-    std::string_view ns = "common";
-    std::string_view path = key;
-    if (auto colon = key.find(':'); colon != std::string_view::npos) {
-        ns = key.substr(0, colon);
-        path = key.substr(colon + 1);
-    }
-    const json::value* cur = it->second.if_contains(ns);
-    while (cur != nullptr && !path.empty()) {
-        if (!cur->is_object()) {
-            return std::nullopt;
-        }
-        const auto dot = path.find('.');
-        cur = cur->get_object().if_contains(path.substr(0, dot));
-        path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
-    }
-    if (cur == nullptr || !cur->is_string()) {
-        return std::nullopt;
-    }
-    return std::string(cur->get_string());
+    return lookup_in(it->second, key);
 }
 
 std::string CatalogSet::translate(std::string_view locale, std::string_view key,
@@ -192,6 +260,35 @@ std::string CatalogSet::translate(std::string_view locale, std::string_view key,
         text = lookup("en", key);
     }
     return text ? interpolate(*text, vars) : std::string(key);
+}
+
+json::object CatalogSet::flat_messages(std::string_view locale,
+                                       const std::vector<std::string>& namespaces) const {
+    json::object out;
+    auto merged = catalog(locale);
+    if (!merged) {
+        return out;
+    }
+    std::vector<std::string> leaves;
+    for (const auto& ns : *merged) {
+        if (!namespaces.empty() &&
+            std::find(namespaces.begin(), namespaces.end(), ns.key()) == namespaces.end()) {
+            continue;
+        }
+        if (ns.value().is_object()) {
+            leaves.clear();
+            collect_leaves(ns.value().get_object(), std::string(ns.key()) + ":", leaves);
+            for (const auto& key : leaves) {
+                // "<ns>:<a.b>" → "<ns>.<a.b>", the flattened form of API.md §4.8.
+                std::string flat = key;
+                flat[flat.find(':')] = '.';
+                if (auto text = lookup_in(*merged, key)) {
+                    out[flat] = *text;
+                }
+            }
+        }
+    }
+    return out;
 }
 
 Result<json::object> CatalogSet::catalog(std::string_view locale) const {

@@ -26,7 +26,17 @@ public:
     std::vector<std::string> add_locales_dir(const std::filesystem::path& dir);
 
     std::vector<plugin::LocaleInfo> locales() const;
+    /// The shipped locale for a tag: case-insensitive, `_` as `-`, an encoding suffix dropped,
+    /// Chinese variants mapped (API.md §4.8), subtags dropped until one is known; nullopt if none.
+    std::optional<std::string> match(std::string_view requested) const;
+    /// match(), or "en".
     std::string resolve(std::string_view requested) const;
+    /// The best shipped locale of an Accept-Language header by q-value; nullopt when none fits.
+    std::optional<std::string> best_of(std::string_view accept_language) const;
+    /// Every string of a locale (en filling its gaps), keys flattened "<namespace>.<key>"; only
+    /// the given namespaces when `namespaces` is not empty.
+    boost::json::object flat_messages(std::string_view locale,
+                                      const std::vector<std::string>& namespaces) const;
     /// `key` is "<namespace>:<dotted.key>" (namespace "common" when omitted).
     std::string translate(std::string_view locale, std::string_view key,
                           const boost::json::object& vars) const;
