@@ -12,6 +12,7 @@
 #include "config.hpp"
 #include "json_text.hpp"
 #include "logging.hpp"
+#include "plugin_dirs.hpp"
 #include "plugin_host.hpp"
 #include "runicorn_version.hpp"
 #include <signal.h>
@@ -20,34 +21,14 @@ namespace runicorn::cli {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-namespace {
-
-int fail(const std::string& message, int code = 1) {
+int fail(const std::string& message, int code) {
     std::cerr << "runicorn: error: " << message << "\n";
     return code;
 }
 
-/// The plugin directories that come with the executable: bin/plugins (build tree) and
-/// lib/runicorn/plugins (installed), found from /proc/self/exe.
-std::vector<fs::path> bundled_plugin_dirs() {
-    std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (ec) {
-        return {};
-    }
-    const fs::path dir = exe.parent_path();
-    return {dir / "plugins", (dir / ".." / "lib" / "runicorn" / "plugins").lexically_normal()};
-}
-
-/// Loads the configuration and builds a plugin host (not yet loaded).
-struct Session {
-    kernel::KernelConfig cfg;
-    std::unique_ptr<kernel::LogHub> logs;
-    std::unique_ptr<kernel::PluginHost> host;
-};
-
 Result<Session> open_session(const GlobalOptions& g, spdlog::level::level_enum default_level,
-                             json::object extra_http_config = {}) {
+                             const json::object& extra_http_config,
+                             std::optional<std::vector<std::string>> default_enabled) {
     Session s;
     RUNICORN_ASSIGN_OR_RETURN(s.cfg, kernel::load_config(g.overrides, kernel::process_env()));
     const bool level_given = g.overrides.log_level.has_value() ||
@@ -59,6 +40,9 @@ Result<Session> open_session(const GlobalOptions& g, spdlog::level::level_enum d
     opts.plugin_dirs.insert(opts.plugin_dirs.end(), s.cfg.plugin_dirs.begin(),
                             s.cfg.plugin_dirs.end());
     opts.enabled = s.cfg.enabled_plugins;
+    if (default_enabled && !g.overrides.plugins) {
+        opts.enabled = std::move(default_enabled);
+    }
     opts.plugin_configs = s.cfg.plugin_configs;
     // The http plugin's settings: runicorn_cpp.viewer < runicorn_cpp.plugins.http < flags.
     json::object http = s.cfg.viewer;
@@ -77,6 +61,8 @@ Result<Session> open_session(const GlobalOptions& g, spdlog::level::level_enum d
     s.host = std::make_unique<kernel::PluginHost>(std::move(opts), *s.logs);
     return s;
 }
+
+namespace {
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
     std::string out;
@@ -237,7 +223,7 @@ int run_viewer(const GlobalOptions& g, const ViewerOptions& v) {
         http["host"] = "127.0.0.1";
         http["remote_mode"] = true;
     }
-    auto session = open_session(g, spdlog::level::info, std::move(http));
+    auto session = open_session(g, spdlog::level::info, http);
     if (!session) {
         return fail(session.error().message(), 2);
     }

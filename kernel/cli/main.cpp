@@ -2,7 +2,9 @@
 #include <utility>
 
 #include "commands.hpp"
+#include "demo_command.hpp"
 #include "runicorn_version.hpp"
+#include "runs_commands.hpp"
 #include <CLI/CLI.hpp>
 
 namespace {
@@ -11,11 +13,11 @@ namespace {
 /// global options that take one are skipped.
 std::string unknown_command(int argc, char** argv, CLI::App& app) {
     for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
+        std::string arg = argv[i];
         if (arg == "--") {
             return "";
         }
-        if (arg.rfind("-", 0) == 0) {
+        if (arg.rfind('-', 0) == 0) {
             auto* opt = arg.find('=') == std::string::npos ? app.get_option_no_throw(arg) : nullptr;
             if (opt != nullptr && opt->get_type_size() != 0) {
                 ++i;  // its value
@@ -81,6 +83,63 @@ int main(int argc, char** argv) {
     bool reload = false;
     viewer->add_flag("--reload", reload, "Accepted for compatibility with Runicorn v0.6; ignored");
 
+    runicorn::cli::LsOptions ls;
+    auto* ls_cmd = app.add_subcommand("ls", "List runs (filters, sorting, pages; --json)");
+    ls_cmd->add_option("--path", ls.path,
+                       "Runs at this path or below it (\"/\" for root-path runs)");
+    ls_cmd->add_flag("--exact", ls.exact, "Only runs exactly at --path");
+    ls_cmd->add_option("--status", ls.statuses, "Comma-separated statuses, e.g. running,failed");
+    ls_cmd->add_option("--tag", ls.tags, "Only runs carrying this tag (repeatable: all of them)");
+    ls_cmd->add_option("--text", ls.text, "Case-insensitive text in the id, alias, path or tags");
+    ls_cmd->add_option("--since", ls.since,
+                       "Created at or after: ISO date, date and time, or epoch seconds");
+    ls_cmd->add_option("--until", ls.until, "Created before (same forms as --since)");
+    ls_cmd->add_flag("--deleted", ls.deleted, "Only soft-deleted runs (the recycle bin)");
+    ls_cmd->add_option("--sort", ls.sort, "created, path, status, best, id or discovery (default)");
+    auto* asc = ls_cmd->add_flag("--asc", ls.asc, "Ascending order");
+    auto* desc = ls_cmd->add_flag("--desc", ls.desc, "Descending order");
+    asc->excludes(desc);
+    ls_cmd->add_option("--limit", ls.limit, "Page size (default: every match)");
+    ls_cmd->add_option("--cursor", ls.cursor, "Continue after a page (from next_cursor)");
+    ls_cmd->add_flag("--json", ls.json, "Print JSON");
+
+    std::string show_id;
+    auto* show_cmd = app.add_subcommand("show", "Show everything about one run");
+    show_cmd->add_option("RUN_ID", show_id, "The run id")->required();
+    show_cmd->add_flag("--json", json, "Print JSON");
+
+    auto* reindex_cmd =
+        app.add_subcommand("reindex",
+                           "Rebuild the run catalog (index/catalog.sqlite) from the "
+                           "run folders");
+
+    bool repair = false;
+    auto* fsck_cmd = app.add_subcommand(
+        "fsck", "Check every run folder (exit 0 clean, 1 problems found, 2 could not run)");
+    fsck_cmd->add_flag("--repair", repair,
+                       "Fix what can be fixed safely (torn tails, missing assets.json and media/, "
+                       "unparsable files moved aside, old temp files)");
+
+    std::vector<std::string> delete_ids;
+    bool permanent = false;
+    auto* delete_cmd = app.add_subcommand("delete", "Soft-delete runs (restore brings them back)");
+    delete_cmd->add_option("RUN_ID", delete_ids, "Run ids")->required();
+    delete_cmd->add_flag("--permanent", permanent,
+                         "Remove the run folders and their rolling outputs for good");
+
+    std::vector<std::string> restore_ids;
+    auto* restore_cmd = app.add_subcommand("restore", "Restore soft-deleted runs");
+    restore_cmd->add_option("RUN_ID", restore_ids, "Run ids")->required();
+
+    runicorn::cli::DemoOptions demo;
+    int demo_seconds = 60;
+    auto* demo_cmd = app.add_subcommand(
+        "demo",
+        "Log a simulated training run (live metrics and console lines) to watch in the viewer");
+    demo_cmd->add_option("--seconds", demo_seconds, "How long it runs (default 60)")
+        ->check(CLI::Range(1, 86400));
+    demo_cmd->add_option("--path", demo.path, "Run path (default demo/quickstart)");
+
     // CLI11 reports a mistyped command as a missing one; name it instead.
     if (auto unknown = unknown_command(argc, argv, app); !unknown.empty()) {
         std::cerr << "runicorn: error: unknown command '" << unknown << "' (see runicorn --help)\n";
@@ -104,6 +163,28 @@ int main(int argc, char** argv) {
     }
     if (viewer->parsed()) {
         return runicorn::cli::run_viewer(g, v);
+    }
+    if (ls_cmd->parsed()) {
+        return runicorn::cli::run_ls(g, ls);
+    }
+    if (show_cmd->parsed()) {
+        return runicorn::cli::run_show(g, show_id, json);
+    }
+    if (reindex_cmd->parsed()) {
+        return runicorn::cli::run_reindex(g);
+    }
+    if (fsck_cmd->parsed()) {
+        return runicorn::cli::run_fsck(g, repair);
+    }
+    if (delete_cmd->parsed()) {
+        return runicorn::cli::run_delete(g, delete_ids, permanent);
+    }
+    if (restore_cmd->parsed()) {
+        return runicorn::cli::run_restore(g, restore_ids);
+    }
+    if (demo_cmd->parsed()) {
+        demo.duration = std::chrono::seconds(demo_seconds);
+        return runicorn::cli::run_demo(g, demo);
     }
     std::cerr << app.help();
     return 2;

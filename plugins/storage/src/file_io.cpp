@@ -140,19 +140,48 @@ Status fsync_directory(const fs::path& dir) {
     return Status::ok();
 }
 
-Result<std::string> read_file(const fs::path& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+namespace {
+
+FileStamp stamp_from(const struct stat& st) {
+    return FileStamp{static_cast<std::uint64_t>(st.st_size),
+                     static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                         static_cast<std::int64_t>(st.st_mtim.tv_nsec),
+                     static_cast<std::uint64_t>(st.st_ino)};
+}
+
+}  // namespace
+
+std::optional<FileStamp> stamp_of(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        return std::nullopt;
+    }
+    return stamp_from(st);
+}
+
+Result<std::string> read_file_at(int dir_fd, const fs::path& name, const fs::path& path,
+                                 FileStamp* stamp) {
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
         return io_error(errno, "reading", path);
     }
     struct stat st {};
     std::string out;
-    if (::fstat(fd.get(), &st) == 0 && st.st_size > 0) {
-        out.reserve(static_cast<std::size_t>(st.st_size));
+    if (::fstat(fd.get(), &st) == 0) {
+        // One read() for the size fstat() saw (+1 notices growth); no zeroed scratch buffer.
+        out.resize(static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)) + 1);
+        if (stamp != nullptr) {
+            *stamp = stamp_from(st);
+        }
+    } else {
+        out.resize(4096);
     }
-    std::array<char, 65536> buf{};
+    std::size_t used = 0;
     while (true) {
-        const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+        if (used == out.size()) {
+            out.resize(out.size() * 2);
+        }
+        const ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -162,9 +191,14 @@ Result<std::string> read_file(const fs::path& path) {
         if (n == 0) {
             break;
         }
-        out.append(buf.data(), static_cast<std::size_t>(n));
+        used += static_cast<std::size_t>(n);
     }
+    out.resize(used);
     return out;
+}
+
+Result<std::string> read_file(const fs::path& path, FileStamp* stamp) {
+    return read_file_at(AT_FDCWD, path, path, stamp);
 }
 
 Status write_file_atomic(const fs::path& target, std::string_view content, bool durable) {
@@ -201,44 +235,57 @@ Status write_json_file(const fs::path& target, const json::value& value, bool du
     return write_file_atomic(target, to_pretty_json(value), durable);
 }
 
-namespace {
-
-/// The outcome of reading a JSON object file: an I/O error, or the object, or why there is none.
-struct JsonObjectRead {
-    std::optional<json::object> object;
-    std::string problem;  ///< Set when the file exists but holds no usable object.
-};
-
 Result<JsonObjectRead> read_json_object(const fs::path& path) {
-    auto text = read_file(path);
+    return read_json_object_at(AT_FDCWD, path, path);
+}
+
+Result<JsonObjectRead> read_json_object_at(int dir_fd, const fs::path& name, const fs::path& path) {
+    JsonObjectRead out;
+    auto text = read_file_at(dir_fd, name, path, &out.stamp);
     if (!text) {
         if (text.error().code() == StatusCode::kNotFound) {
-            return JsonObjectRead{};
+            return out;
         }
         return text.error();
     }
+    out.exists = true;
     if (text->find_first_not_of(" \t\r\n") == std::string::npos) {
-        return JsonObjectRead{std::nullopt, "the file is empty"};
+        out.problem = "the file is empty";
+        return out;
     }
     auto value = parse_json(*text);
     if (!value) {
-        return JsonObjectRead{std::nullopt, "not valid JSON: " + value.error().message()};
+        out.problem = "not valid JSON: " + value.error().message();
+        return out;
     }
     if (!value->is_object()) {
-        return JsonObjectRead{std::nullopt, "the JSON value is not an object"};
+        out.problem = "the JSON value is not an object";
+        return out;
     }
-    return JsonObjectRead{std::move(value->get_object()), {}};
+    out.object = std::move(value->get_object());
+    return out;
 }
 
-}  // namespace
+std::optional<json::object> load_json_object(const fs::path& path, spdlog::logger* log,
+                                             std::optional<FileStamp>* stamp) {
+    return load_json_object_at(AT_FDCWD, path, path, log, stamp);
+}
 
-std::optional<json::object> load_json_object(const fs::path& path, spdlog::logger* log) {
-    auto read = read_json_object(path);
+std::optional<json::object> load_json_object_at(int dir_fd, const fs::path& name,
+                                                const fs::path& path, spdlog::logger* log,
+                                                std::optional<FileStamp>* stamp) {
+    if (stamp != nullptr) {
+        stamp->reset();
+    }
+    auto read = read_json_object_at(dir_fd, name, path);
     if (!read) {
         if (log != nullptr) {
             log->warn("ignoring '{}': {}", path.string(), read.error().message());
         }
         return std::nullopt;
+    }
+    if (stamp != nullptr && read->exists) {
+        *stamp = read->stamp;
     }
     if (!read->problem.empty() && log != nullptr) {
         log->warn("ignoring '{}': {}", path.string(), read->problem);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -92,8 +93,29 @@ int write_fully(int fd, std::string_view data, std::size_t* written = nullptr) n
 /// DATA_LOSS "syncing directory '<dir>': <errno text>" on failure.
 Status fsync_directory(const std::filesystem::path& dir);
 
-/// Reads a whole file. NOT_FOUND when missing; the io_error() of reading otherwise.
-Result<std::string> read_file(const std::filesystem::path& path);
+/// Identifies one version of a file for change detection: the fstat() of the descriptor the
+/// content was read through. Two reads with equal stamps saw the same file (barring an in-place
+/// rewrite of the same size within one timestamp tick).
+struct FileStamp {
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::uint64_t inode = 0;
+
+    bool operator==(const FileStamp&) const = default;
+};
+
+/// Reads a whole file. NOT_FOUND when missing; the io_error() of reading otherwise. When `stamp`
+/// is not null it receives the file's stamp (set only on success).
+Result<std::string> read_file(const std::filesystem::path& path, FileStamp* stamp = nullptr);
+
+/// read_file() of `name` relative to the directory descriptor `dir_fd` (AT_FDCWD: the working
+/// directory); `path` names the file in error messages. One path component instead of a whole
+/// path makes many reads in one folder cheaper.
+Result<std::string> read_file_at(int dir_fd, const std::filesystem::path& name,
+                                 const std::filesystem::path& path, FileStamp* stamp = nullptr);
+
+/// The stamp of `path` by stat(); nullopt when it does not exist or cannot be stat'ed.
+std::optional<FileStamp> stamp_of(const std::filesystem::path& path);
 
 /// Replaces `target` atomically (FORMAT.md C1): writes `.<name>.<random>.tmp` in the same
 /// directory, fsyncs it, renames it over `target` and fsyncs the directory. With
@@ -107,11 +129,38 @@ Status write_file_atomic(const std::filesystem::path& target, std::string_view c
 Status write_json_file(const std::filesystem::path& target, const boost::json::value& value,
                        bool durable = true);
 
+/// The outcome of reading a JSON object file: an I/O error, or the object, or why there is none.
+struct JsonObjectRead {
+    std::optional<boost::json::object> object;
+    /// Set when the file exists but holds no usable object: "the file is empty",
+    /// "not valid JSON: line L, column C: <reason>" or "the JSON value is not an object".
+    std::string problem;
+    bool exists = false;  ///< False when the file is missing (object and problem then empty).
+    FileStamp stamp;      ///< Valid when `exists`.
+};
+
+/// Reads a JSON object file without judging it: NOT_FOUND never comes back (a missing file gives
+/// `exists == false`); other read errors as read_file().
+Result<JsonObjectRead> read_json_object(const std::filesystem::path& path);
+
+/// read_json_object() of `name` relative to `dir_fd` (see read_file_at()).
+Result<JsonObjectRead> read_json_object_at(int dir_fd, const std::filesystem::path& name,
+                                           const std::filesystem::path& path);
+
 /// Reads a JSON object file the way readers must (FORMAT.md G6): nullopt when the file is
 /// missing (silently), or empty, unreadable, not JSON, or not an object (each with one warning on
-/// `log`, which may be null, naming the file). The file is never modified.
+/// `log`, which may be null, naming the file). The file is never modified. When `stamp` is not
+/// null it receives the stamp of the file read, or nullopt when there was none to read.
 std::optional<boost::json::object> load_json_object(const std::filesystem::path& path,
-                                                    spdlog::logger* log);
+                                                    spdlog::logger* log,
+                                                    std::optional<FileStamp>* stamp = nullptr);
+
+/// load_json_object() of `name` relative to `dir_fd` (see read_file_at()).
+std::optional<boost::json::object> load_json_object_at(int dir_fd,
+                                                       const std::filesystem::path& name,
+                                                       const std::filesystem::path& path,
+                                                       spdlog::logger* log,
+                                                       std::optional<FileStamp>* stamp = nullptr);
 
 /// A locked, atomic read-modify-write of a JSON object file (FORMAT.md C1, G4): holds
 /// `<file>.lock` (10 s timeout → UNAVAILABLE), reads the current object (missing: empty;

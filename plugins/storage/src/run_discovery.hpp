@@ -1,6 +1,8 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -21,5 +23,28 @@ namespace runicorn::storage {
 /// (which may be null).
 Result<std::vector<plugin::RunLocation>> discover_runs(const std::filesystem::path& root,
                                                        bool include_deleted, spdlog::logger* log);
+
+/// discover_runs(root, true, log) without looking for `.deleted` markers: every RunLocation says
+/// `deleted == false`. For callers that read each run anyway (read_run_folder() sets the flag).
+Result<std::vector<plugin::RunLocation>> discover_run_folders(const std::filesystem::path& root,
+                                                              spdlog::logger* log);
+
+/// The runs inside one directory of the store, for updating the catalog after a change there.
+struct SubtreeRuns {
+    /// The root-relative, '/'-separated folder whose runs `runs` lists completely: the directory
+    /// asked about, or the run folder enclosing it.
+    std::string scope;
+    std::vector<plugin::RunLocation> runs;  ///< In discovery order, soft-deleted ones included.
+};
+
+/// Finds the runs at or below `dir` by the rules of discover_runs(): `dir` itself when it is a
+/// run folder, the run folder that encloses `dir`, or the runs of the sub-tree of a path segment
+/// (new layout) or of a legacy `<project>/<name>/runs/` directory. A `dir` that no longer exists
+/// gives no runs. nullopt when `dir` is not one of those places (the storage root, `runs/`
+/// itself, a legacy project or name directory, anything outside the root): only a full
+/// discover_runs() can tell then.
+std::optional<SubtreeRuns> discover_runs_under(const std::filesystem::path& root,
+                                               const std::filesystem::path& dir,
+                                               spdlog::logger* log);
 
 }  // namespace runicorn::storage

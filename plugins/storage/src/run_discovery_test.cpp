@@ -12,6 +12,7 @@ using ::testing::ElementsAre;
 
 std::vector<std::string> ids(const std::vector<plugin::RunLocation>& runs) {
     std::vector<std::string> out;
+    out.reserve(runs.size());
     for (const auto& r : runs) {
         out.push_back(r.run_id);
     }
@@ -84,6 +85,48 @@ TEST_F(RunDiscoveryTmpTest, SymlinkOutOfRootIsNotFollowed) {
     fs::remove_all(outside);
     ASSERT_TRUE(runs.has_value());
     EXPECT_TRUE(runs->empty());
+}
+
+TEST_F(RunDiscoveryTmpTest, UnderASubtreeFindsWhatAFullWalkFindsThere) {
+    touch("runs/cv/a/r1/meta.json");
+    touch("runs/cv/a/r2/status.json");
+    touch("runs/cv/a/r2/media/x/meta.json");  // inside a run: not a run
+    touch("runs/cv/b/r3/meta.json");
+    touch("runs/cv/.h/r4/meta.json");
+    touch("proj/exp/runs/old1/meta.json");
+    touch("proj/exp/runs/old2/anything");
+
+    auto cv = discover_runs_under(root_, root_ / "runs" / "cv", nullptr);
+    ASSERT_TRUE(cv.has_value());
+    EXPECT_EQ(cv->scope, "runs/cv");
+    EXPECT_THAT(ids(cv->runs), ElementsAre("r1", "r2", "r3"));
+    EXPECT_EQ(cv->runs[0].path, "cv/a");
+
+    // A folder inside a run stands for the run.
+    auto inside = discover_runs_under(root_, root_ / "runs/cv/a/r2/media/x", nullptr);
+    ASSERT_TRUE(inside.has_value());
+    EXPECT_EQ(inside->scope, "runs/cv/a/r2");
+    EXPECT_THAT(ids(inside->runs), ElementsAre("r2"));
+
+    auto gone = discover_runs_under(root_, root_ / "runs/cv/zzz", nullptr);
+    ASSERT_TRUE(gone.has_value());
+    EXPECT_EQ(gone->scope, "runs/cv/zzz");
+    EXPECT_TRUE(gone->runs.empty());
+    EXPECT_TRUE(discover_runs_under(root_, root_ / "runs/cv/.h", nullptr)->runs.empty());
+
+    auto legacy = discover_runs_under(root_, root_ / "proj/exp/runs", nullptr);
+    ASSERT_TRUE(legacy.has_value());
+    EXPECT_EQ(legacy->runs.size(), 2U);
+    EXPECT_TRUE(legacy->runs[0].legacy);
+    auto one = discover_runs_under(root_, root_ / "proj/exp/runs/old1", nullptr);
+    ASSERT_TRUE(one.has_value());
+    EXPECT_THAT(ids(one->runs), ElementsAre("old1"));
+    EXPECT_EQ(one->runs[0].path, "proj/exp");
+
+    // Places only a full walk can answer for.
+    for (const char* rel : {"", "runs", "proj", "proj/exp", "archive/x/runs", "../elsewhere"}) {
+        EXPECT_FALSE(discover_runs_under(root_, root_ / rel, nullptr).has_value()) << rel;
+    }
 }
 
 TEST(RunDiscoveryErrorTest, MissingRootIsNotFound) {

@@ -5,6 +5,8 @@
 #include "file_io.hpp"
 #include "json_values.hpp"
 #include "sys_info.hpp"
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace runicorn::storage {
 namespace fs = std::filesystem;
@@ -14,8 +16,24 @@ using plugin::RunLiveness;
 
 namespace {
 
-void read_meta(RunInfo& info, const fs::path& dir, spdlog::logger* log) {
-    auto meta = load_json_object(dir / "meta.json", log);
+/// Where a reader records a file's stamp; null when nobody asked.
+std::optional<FileStamp>* slot(RunFileStamps* stamps, std::optional<FileStamp> RunFileStamps::*m) {
+    return stamps == nullptr ? nullptr : &(stamps->*m);
+}
+
+/// An open run folder: its files are read relative to the descriptor (one path component each).
+struct Folder {
+    int fd;
+    const fs::path& dir;
+
+    std::optional<json::object> load(const char* name, spdlog::logger* log,
+                                     std::optional<FileStamp>* stamp) const {
+        return load_json_object_at(fd, name, dir / name, log, stamp);
+    }
+};
+
+void read_meta(RunInfo& info, const Folder& dir, spdlog::logger* log, RunFileStamps* stamps) {
+    auto meta = dir.load("meta.json", log, slot(stamps, &RunFileStamps::meta));
     if (!meta) {
         return;
     }
@@ -35,12 +53,12 @@ void read_meta(RunInfo& info, const fs::path& dir, spdlog::logger* log) {
     info.format_version = json_int(m, "format_version");
 }
 
-void read_status(RunInfo& info, const fs::path& dir, spdlog::logger* log) {
+void read_status(RunInfo& info, const Folder& dir, spdlog::logger* log, RunFileStamps* stamps) {
     info.status = "finished";
     info.started_at.reset();
     info.ended_at.reset();
     info.exit_reason.reset();
-    const auto status = load_json_object(dir / "status.json", log);
+    const auto status = dir.load("status.json", log, slot(stamps, &RunFileStamps::status));
     if (!status) {
         return;
     }
@@ -52,8 +70,8 @@ void read_status(RunInfo& info, const fs::path& dir, spdlog::logger* log) {
     info.exit_reason = json_string(*status, "exit_reason");
 }
 
-void read_summary(RunInfo& info, const fs::path& dir, spdlog::logger* log) {
-    auto summary = load_json_object(dir / "summary.json", log);
+void read_summary(RunInfo& info, const Folder& dir, spdlog::logger* log, RunFileStamps* stamps) {
+    auto summary = dir.load("summary.json", log, slot(stamps, &RunFileStamps::summary));
     if (!summary) {
         return;
     }
@@ -64,8 +82,14 @@ void read_summary(RunInfo& info, const fs::path& dir, spdlog::logger* log) {
     info.best_metric_mode = json_string(info.summary, "best_metric_mode");
 }
 
-void read_deleted(RunInfo& info, const fs::path& dir, spdlog::logger* log) {
-    const auto marker = load_json_object(dir / ".deleted", log);
+void read_deleted(RunInfo& info, const Folder& dir, spdlog::logger* log, RunFileStamps* stamps) {
+    std::optional<FileStamp> stamp;
+    const auto marker = dir.load(".deleted", log, &stamp);
+    if (stamps != nullptr) {
+        stamps->deleted = stamp;
+    }
+    // The marker's presence is what counts (a damaged one still marks the run deleted).
+    info.location.deleted = stamp.has_value();
     if (!marker) {
         return;
     }
@@ -74,7 +98,8 @@ void read_deleted(RunInfo& info, const fs::path& dir, spdlog::logger* log) {
     info.original_status = json_string(*marker, "original_status");
 }
 
-void apply_liveness(RunInfo& info, const ReadRunOptions& options, spdlog::logger* log) {
+void apply_liveness(RunInfo& info, const Folder& folder, const ReadRunOptions& options,
+                    spdlog::logger* log) {
     const fs::path& dir = info.location.dir;
     const LocalHost local = options.local != nullptr ? *options.local : LocalHost::current();
     const double now = wall_now();
@@ -93,7 +118,7 @@ void apply_liveness(RunInfo& info, const ReadRunOptions& options, spdlog::logger
             }
         } else if (!*wrote) {
             // The writer finished (or the file changed) meanwhile: report what is on disk now.
-            read_status(info, dir, log);
+            read_status(info, folder, log, options.stamps);
             info.liveness = RunLiveness::kNotChecked;
             return;
         }
@@ -103,9 +128,35 @@ void apply_liveness(RunInfo& info, const ReadRunOptions& options, spdlog::logger
     if (verdict.liveness == RunLiveness::kDead) {
         info.ended_at = now;
     }
+    if (verdict.persist && options.stamps != nullptr) {
+        options.stamps->status = stamp_of(dir / "status.json");  // what the merge wrote
+    }
+}
+
+void append_stamp(std::string& out, char tag, const std::optional<FileStamp>& stamp) {
+    if (!out.empty()) {
+        out += ';';
+    }
+    out += tag;
+    if (!stamp) {
+        out += '-';
+        return;
+    }
+    out += std::to_string(stamp->size) + "." + std::to_string(stamp->mtime_ns) + "." +
+           std::to_string(stamp->inode);
 }
 
 }  // namespace
+
+std::string RunFileStamps::signature() const {
+    std::string out;
+    append_stamp(out, 'm', meta);
+    append_stamp(out, 's', status);
+    append_stamp(out, 'u', summary);
+    append_stamp(out, 'a', assets);
+    append_stamp(out, 'd', deleted);
+    return out;
+}
 
 std::int64_t count_assets(const json::object& assets) {
     std::int64_t n = 0;
@@ -129,22 +180,26 @@ std::int64_t count_assets(const json::object& assets) {
 
 Result<RunInfo> read_run_folder(const plugin::RunLocation& location, const ReadRunOptions& options,
                                 spdlog::logger* log) {
-    std::error_code ec;
-    if (!fs::is_directory(location.dir, ec)) {
-        return Status::not_found("run folder '" + location.dir.string() + "' does not exist");
+    UniqueFd fd(::open(location.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd.valid()) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            return Status::not_found("run folder '" + location.dir.string() + "' does not exist");
+        }
+        return io_error(errno, "reading", location.dir);
     }
     RunInfo info;
     info.location = location;
-    const fs::path& dir = location.dir;
-    read_meta(info, dir, log);
-    read_status(info, dir, log);
-    read_summary(info, dir, log);
-    if (const auto assets = load_json_object(dir / "assets.json", log)) {
+    const Folder dir{fd.get(), location.dir};
+    RunFileStamps* stamps = options.stamps;
+    read_meta(info, dir, log, stamps);
+    read_status(info, dir, log, stamps);
+    read_summary(info, dir, log, stamps);
+    if (const auto assets = dir.load("assets.json", log, slot(stamps, &RunFileStamps::assets))) {
         info.assets_count = count_assets(*assets);
     }
-    read_deleted(info, dir, log);
+    read_deleted(info, dir, log, stamps);
     if (options.check_liveness && info.status == "running") {
-        apply_liveness(info, options, log);
+        apply_liveness(info, dir, options, log);
     }
     return info;
 }

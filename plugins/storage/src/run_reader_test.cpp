@@ -74,7 +74,7 @@ protected:
     }
 
     FolderRunStore store(FolderRunStore::Options options = {}) {
-        return FolderRunStore(root_, rec_.logger, options);
+        return FolderRunStore(root_, rec_.logger, std::move(options));
     }
 
     RunLocation location_of(std::string_view id) {
@@ -229,7 +229,8 @@ TEST_F(FixtureCopyTest, LivenessCanBeTurnedOff) {
     edit_object(running_dir() / "meta.json",
                 [](json::object& m) { m["hostname"] = local_hostname(); });
     const std::string before = slurp(running_dir() / "status.json");
-    auto info = store({.check_liveness = false}).read_run(location_of(kRunningId));
+    auto info =
+        store({.check_liveness = false, .catalog_file = {}}).read_run(location_of(kRunningId));
     ASSERT_TRUE(info.has_value());
     EXPECT_EQ(info->status, "running");
     EXPECT_EQ(info->liveness, RunLiveness::kNotChecked);

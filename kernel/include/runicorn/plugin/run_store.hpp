@@ -75,6 +75,86 @@ struct RunInfo {
     std::optional<std::string> original_status;
 };
 
+/// Sort keys of a run listing. Ties always break on the run key, so pages are stable.
+enum class RunSort { kDiscovery, kCreated, kPath, kStatus, kBestMetric, kId };
+
+/// Which soft-deleted runs a listing includes.
+enum class DeletedFilter { kExclude, kOnly, kAny };
+
+/// A run listing request (API.md §4.1, the CLI's `runicorn ls`). Every filter is optional.
+struct RunQuery {
+    /// Path filter: runs whose path equals it or lies under it ("cv" matches "cv" and "cv/yolo");
+    /// with exact_path only equal paths. "" selects root-path runs.
+    std::optional<std::string> path;
+    bool exact_path = false;
+    std::vector<std::string> statuses;  ///< Any of these ("running", "finished", ...).
+    std::vector<std::string> tags;      ///< All of these.
+    std::string text;  ///< Case-insensitive substring of the run id, alias, path or a tag.
+    std::optional<double> created_from;  ///< created_at >= this (epoch seconds).
+    std::optional<double> created_to;    ///< created_at < this.
+    DeletedFilter deleted = DeletedFilter::kExclude;
+    RunSort sort = RunSort::kDiscovery;
+    /// Default: descending for times and numbers, ascending for text and discovery order.
+    std::optional<bool> descending;
+    std::size_t limit = 0;  ///< 0 returns every match.
+    bool count = true;      ///< Fill RunPage::total (costs a second pass over the matches).
+    std::string cursor;     ///< From RunPage::next_cursor of the same query.
+};
+
+/// One page of runs.
+struct RunPage {
+    std::vector<RunInfo> runs;
+    std::uint64_t total = 0;  ///< Matches of the whole query, all pages.
+    std::string next_cursor;  ///< Empty when this is the last page.
+};
+
+/// Run counts of a path and everything under it (API.md §2.4): each non-deleted run counts once in
+/// its own path and in every ancestor; `interrupted` and other statuses count only in total.
+struct PathStats {
+    std::string path;
+    std::uint64_t total = 0;
+    std::uint64_t running = 0;
+    std::uint64_t finished = 0;
+    std::uint64_t failed = 0;
+};
+
+/// A change to a run's meta.json from the viewer or the CLI (FORMAT.md §4.1 PATCH rules: alias
+/// trimmed, "" becomes null; tags trimmed, empty ones dropped).
+struct RunUpdate {
+    std::optional<std::optional<std::string>> alias;  ///< Outer nullopt: leave the alias alone.
+    std::optional<std::vector<std::string>> tags;     ///< nullopt: leave the tags alone.
+};
+
+/// One finding of RunStore::fsck().
+struct FsckProblem {
+    std::string run_dir;  ///< Relative to the storage root.
+    std::string file;     ///< The file concerned, e.g. "events.jsonl".
+    std::string
+        problem;  ///< What is wrong, e.g. "torn last line (37 bytes after the last newline)".
+    bool repaired = false;
+};
+
+/// What RunStore::fsck() found.
+struct FsckReport {
+    std::size_t runs_checked = 0;
+    std::vector<FsckProblem> problems;
+};
+
+/// Receives progress from RunStore::reindex(). Thread safety: called from the reindexing thread.
+class RUNICORN_PLUGIN_API ReindexProgress {
+public:
+    virtual ~ReindexProgress() = default;
+    ReindexProgress(const ReindexProgress&) = delete;
+    ReindexProgress& operator=(const ReindexProgress&) = delete;
+    ReindexProgress(ReindexProgress&&) = delete;
+    ReindexProgress& operator=(ReindexProgress&&) = delete;
+
+    virtual void on_progress(std::size_t done, std::size_t total) = 0;
+
+protected:
+    ReindexProgress() = default;
+};
+
 /// How an SDK session asks for a run (SDK.md §1.1, §1.2, §1.9).
 struct RunCreateOptions {
     enum class Resume { kNever, kAllow, kMust };
@@ -178,6 +258,50 @@ public:
     /// `exit_reason` by a locked atomic merge before this returns; a stale one is reported failed
     /// (`heartbeat_lost`) without writing. NOT_FOUND when the run folder does not exist.
     virtual Result<RunInfo> read_run(const RunLocation& location) const = 0;
+
+    // The catalog (FORMAT.md §7.4): a rebuildable SQLite cache of every run's metadata. The store
+    // keeps it current by itself (file notifications plus a periodic scan); refresh() forces it.
+
+    /// Runs matching `query`, sorted and paged from the catalog. INVALID_ARGUMENT for a cursor
+    /// of another query.
+    virtual Result<RunPage> list_runs(const RunQuery& query) const = 0;
+    /// Per-path run counts: every run path and each ancestor, sorted by path.
+    virtual Result<std::vector<PathStats>> path_stats() const = 0;
+    /// The run with this id, first in discovery order. NOT_FOUND ("run '<id>' not found") when
+    /// there is none (soft-deleted runs count only when `include_deleted`).
+    virtual Result<RunInfo> find_run(std::string_view run_id, bool include_deleted) const = 0;
+    /// Brings the catalog up to date with the run folders: re-reads the runs whose files changed
+    /// since they were catalogued, adds new ones, drops vanished ones. Returns how many changed.
+    virtual Result<std::size_t> refresh() const = 0;
+    /// Deletes and rebuilds the catalog from the run folders (`runicorn reindex`); `progress`,
+    /// when not null, hears (runs done, runs found) as it goes. Returns the number of runs.
+    virtual Result<std::size_t> reindex(ReindexProgress* progress) const = 0;
+
+    // Run management. Each finds the run by id like find_run() and updates the catalog.
+
+    /// Rewrites meta.json's alias and/or tags (locked atomic merge; every other key kept) and
+    /// returns the run as it now reads. Soft-deleted runs are not found. INVALID_ARGUMENT
+    /// "too many tags: N (at most 100)" or "tag '<first 32 chars>...' is longer than 128
+    /// characters" (API.md §2.2 limits).
+    virtual Result<RunInfo> update_run(std::string_view run_id, const RunUpdate& update) const = 0;
+    /// Soft delete: writes `.deleted` {deleted_at, reason, original_status} atomically (FORMAT.md
+    /// §4.10); an empty `reason` writes "user_deleted". FAILED_PRECONDITION "run '<id>' is
+    /// already deleted" when the run is already deleted.
+    virtual Status soft_delete(std::string_view run_id, std::string_view reason) const = 0;
+    /// Removes `.deleted`. FAILED_PRECONDITION "run '<id>' is not deleted" when the run is not
+    /// deleted.
+    virtual Status restore(std::string_view run_id) const = 0;
+    /// Permanently removes a soft-deleted run: its folder, its rolling outputs
+    /// (archive/outputs/rolling/<run_id>) and its catalog row. Blobs are never deleted here: the
+    /// dedup service's garbage collection removes the ones nothing references any more.
+    /// FAILED_PRECONDITION "run '<id>' is not deleted; only soft-deleted runs can be purged"
+    /// unless the run is soft-deleted first. The rolling outputs stay while another run folder
+    /// has the same id.
+    virtual Status purge(std::string_view run_id) const = 0;
+    /// Checks every run folder (FORMAT.md §7.7 "Fsck"): JSON files parse, append files have at
+    /// most a torn tail, leftovers; with `repair`, fixes what §7.7 allows and nothing more.
+    /// runs_checked counts soft-deleted runs too. NOT_FOUND when the root does not exist.
+    virtual Result<FsckReport> fsck(bool repair) const = 0;
 
 protected:
     RunStore() = default;

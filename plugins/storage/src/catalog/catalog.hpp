@@ -7,7 +7,6 @@
 #include <string_view>
 #include <vector>
 
-#include <runicorn/plugin/run_query.hpp>
 #include <runicorn/plugin/run_store.hpp>
 #include <runicorn/result.hpp>
 
@@ -20,7 +19,18 @@ struct CatalogEntry {
     plugin::RunInfo info;
     std::string rel_dir;        ///< Run folder relative to the storage root, '/'-separated.
     std::string discovery_key;  ///< Sorts like v0.6 discovery order (discovery_key()).
+    std::string signature;      ///< The stamps of the files read (RunFileStamps::signature()).
 };
+
+/// What the catalog remembers of a run for change detection.
+struct StoredRun {
+    std::string rel_dir;
+    std::string signature;
+    std::string status;  ///< As catalogued ("running" runs are re-read by every refresh).
+};
+
+/// The SHA-256 of `data` as 64 lower-case hex digits.
+std::string sha256_hex(std::string_view data);
 
 /// sha256 of `rel_dir`, first 32 hex digits (FORMAT.md §7.4).
 std::string run_key(std::string_view rel_dir);
@@ -37,7 +47,7 @@ std::string discovery_key(const plugin::RunLocation& location, std::string_view 
 /// Thread safety: externally synchronized (one connection; the caller serialises access).
 class Catalog {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 4;
 
     /// Opens or creates the catalog at `file` (":memory:" for tests). A file written with another
     /// schema version is emptied and recreated (a reindex fills it again).
@@ -45,14 +55,28 @@ public:
     static Result<std::unique_ptr<Catalog>> open(const std::string& file,
                                                  std::filesystem::path root);
 
-    /// Replaces the whole content in one transaction (reindex).
+    /// Replaces the whole content in one transaction (reindex) and records `built_at`. The
+    /// entries' rel_dirs must be distinct (INTERNAL otherwise, and nothing changes).
     Status replace_all(const std::vector<CatalogEntry>& entries);
     /// Inserts or updates one run (by run key), keeping the path counts in step.
     Status upsert(const CatalogEntry& entry);
     /// Removes one run by its folder; a missing run is not an error.
     Status remove(std::string_view rel_dir);
+    /// upsert() of every entry and remove() of every folder in `removed`, in one transaction:
+    /// readers see all of it or none. Idempotent, so two indexers may apply the same change.
+    Status apply(const std::vector<CatalogEntry>& upserts, const std::vector<std::string>& removed);
     /// Every stored run folder (rel_dir), for detecting removed runs.
     Result<std::vector<std::string>> rel_dirs() const;
+    /// The stored runs whose folder is `scope` or lies under `scope + "/"` (every run when
+    /// `scope` is empty), sorted by rel_dir.
+    Result<std::vector<StoredRun>> stored_runs(std::string_view scope = {}) const;
+    /// Every run with this id, soft-deleted ones included, in discovery order.
+    Result<std::vector<plugin::RunInfo>> find_all(std::string_view run_id) const;
+    /// `PRAGMA integrity_check`: "ok", or the problems SQLite lists, one per line.
+    Result<std::string> integrity_check() const;
+    /// A value of the `meta` table (schema_version, built_at, last_full_scan); nullopt if unset.
+    Result<std::optional<std::string>> meta_value(std::string_view key) const;
+    Status set_meta_value(std::string_view key, std::string_view value);
 
     /// Runs matching `query`, sorted and paged. INVALID_ARGUMENT for a cursor that does not belong
     /// to this query.
@@ -68,11 +92,12 @@ public:
 private:
     Catalog(std::unique_ptr<Database> db, std::filesystem::path root)
         : db_(std::move(db)), root_(std::move(root)) {}
+    struct Writer;
+
     plugin::RunInfo row_to_info(const Statement& row) const;
-    Status insert_locked(const CatalogEntry& entry);
-    Status adjust_paths(const std::optional<std::string>& path, const std::string& status,
-                        bool deleted, int delta);
-    Status remove_locked(std::string_view key);
+    Result<std::vector<plugin::RunInfo>> collect(Statement& stmt, std::size_t limit) const;
+    /// The number of matches from the kept counters (paths, totals) when they can tell.
+    Result<std::optional<std::uint64_t>> kept_count(const plugin::RunQuery& q) const;
 
     std::unique_ptr<Database> db_;
     std::filesystem::path root_;

@@ -14,6 +14,8 @@ using plugin::RunQuery;
 using plugin::RunSort;
 using ::testing::ElementsAre;
 
+#define RUNICORN_ASSERT_OK(expr) ASSERT_EQ((expr), ::runicorn::Status::ok())
+
 CatalogEntry entry(const std::string& id, std::optional<std::string> path,
                    const std::string& status, double created, bool deleted = false,
                    std::vector<std::string> tags = {}) {
@@ -218,6 +220,136 @@ TEST_F(CatalogTest, FindByIdSkipsDeletedUnlessAsked) {
     EXPECT_THAT((*found)->tags, ElementsAre("sweep", "lr=0.1", "baseline"));
     EXPECT_FALSE(catalog_->find("20250115_123000_6e554c", false)->has_value());
     EXPECT_TRUE(catalog_->find("20250115_123000_6e554c", true)->has_value());
+}
+
+TEST_F(CatalogTest, ApplyChangesSeveralRunsInOneTransaction) {
+    auto a = entry("a1", "cv/new", "running", 5);
+    a.signature = "sig-a";
+    auto b = entry("b1", std::nullopt, "finished", 6);
+    RUNICORN_ASSERT_OK(
+        catalog_->apply({a, b}, {"runs/cv/yolo/v8/20250115_121500_5faeb7", "runs/not/there"}));
+    EXPECT_EQ(*catalog_->size(), 13U);
+    auto stored = catalog_->stored_runs("runs/cv");
+    ASSERT_TRUE(stored.has_value());
+    std::vector<std::string> rels;
+    for (const auto& s : *stored) {
+        rels.push_back(s.rel_dir + " " + s.signature + " " + s.status);
+    }
+    EXPECT_THAT(rels, ElementsAre("runs/cv/new/a1 sig-a running",
+                                  "runs/cv/resnet/20250115_100000_6cefa5  finished",
+                                  "runs/cv/resnet/20250115_101500_df538c  finished",
+                                  "runs/cv/yolo/20250115_103000_b82213  failed",
+                                  "runs/cv/yolo/20250115_104500_6e73fa  interrupted",
+                                  "runs/cv/yolo/20250115_124500_e7cb53  failed"));
+    EXPECT_EQ(catalog_->stored_runs()->size(), 13U);
+    EXPECT_TRUE(catalog_->stored_runs("runs/c")->empty());  // a name prefix is not a folder
+    auto stats = catalog_->path_stats();
+    EXPECT_EQ((*stats)[0].path, "cv");
+    EXPECT_EQ((*stats)[0].total, 6U);  // +1 new, -1 removed
+    EXPECT_EQ((*stats)[0].running, 1U);
+    // Applying the same change again is harmless (another indexer may do so).
+    RUNICORN_ASSERT_OK(catalog_->apply({a, b}, {"runs/cv/yolo/v8/20250115_121500_5faeb7"}));
+    EXPECT_EQ(*catalog_->size(), 13U);
+    EXPECT_EQ((*catalog_->path_stats())[0].total, 6U);
+}
+
+TEST_F(CatalogTest, FindAllListsEveryRunWithTheIdInDiscoveryOrder) {
+    auto twin = entry("20250115_101500_df538c", "aaa", "finished", 1, true);
+    RUNICORN_ASSERT_OK(catalog_->upsert(twin));
+    auto all = catalog_->find_all("20250115_101500_df538c");
+    ASSERT_TRUE(all.has_value());
+    ASSERT_EQ(all->size(), 2U);
+    EXPECT_EQ((*all)[0].location.path, "aaa");
+    EXPECT_TRUE((*all)[0].location.deleted);
+    EXPECT_EQ((*all)[1].location.path, "cv/resnet");
+    EXPECT_TRUE(catalog_->find_all("none")->empty());
+}
+
+TEST_F(CatalogTest, APathFilterMatchesWholeSegmentsOnly) {
+    RUNICORN_ASSERT_OK(catalog_->upsert(entry("dash", "cv-x", "finished", 1)));
+    RUNICORN_ASSERT_OK(catalog_->upsert(entry("dot", "cv.x", "finished", 1)));
+    RunQuery cv;
+    cv.path = "cv";
+    EXPECT_EQ(ids(cv).size(), 6U);
+    cv.path = "cv-x";
+    EXPECT_THAT(ids(cv), ElementsAre("dash"));
+}
+
+TEST_F(CatalogTest, AscendingPagesPutNullsLastToo) {
+    RunQuery q;
+    q.sort = RunSort::kPath;  // the root-path run has no path
+    q.limit = 4;
+    std::vector<std::string> all;
+    do {
+        auto page = catalog_->query(q);
+        ASSERT_TRUE(page.has_value()) << page.error();
+        for (const auto& r : page->runs) {
+            all.push_back(r.location.path.value_or("(root)"));
+        }
+        q.cursor = page->next_cursor;
+    } while (!q.cursor.empty());
+    EXPECT_THAT(all,
+                ElementsAre("cv/resnet", "cv/resnet", "cv/yolo", "cv/yolo", "cv/yolo", "cv/yolo/v8",
+                            "default", "default", "nlp/bert", "nlp/bert", "(root)"));
+    RunQuery best;
+    best.sort = RunSort::kBestMetric;
+    best.descending = false;
+    EXPECT_EQ(ids(best).size(), 11U);
+}
+
+TEST_F(CatalogTest, TotalsFromTheKeptCountersEqualACount) {
+    const auto check = [this](const std::string& when) {
+        std::vector<RunQuery> queries(8);
+        queries[1].path = "cv";
+        queries[2].path = "cv";
+        queries[2].statuses = {"finished", "failed"};
+        queries[3].deleted = DeletedFilter::kOnly;
+        queries[4].statuses = {"failed", "interrupted"};  // not a kept counter: COUNT(*)
+        queries[5].path = "cv";
+        queries[5].exact_path = true;
+        queries[6].path = "";
+        queries[7].statuses = {"running"};
+        for (std::size_t i = 0; i < queries.size(); ++i) {
+            auto page = catalog_->query(queries[i]);
+            ASSERT_TRUE(page.has_value());
+            EXPECT_EQ(page->total, page->runs.size()) << when << ", query " << i;
+        }
+    };
+    check("fixture");
+    RUNICORN_ASSERT_OK(catalog_->apply(
+        {entry("n1", "cv/new", "running", 1), entry("n2", std::nullopt, "failed", 2, true)},
+        {"runs/cv/yolo/20250115_103000_b82213"}));
+    check("after apply");
+    RUNICORN_ASSERT_OK(catalog_->upsert(entry("n1", "cv/new", "finished", 1)));
+    check("after a status change");
+}
+
+TEST_F(CatalogTest, ACommonTagIsFilteredInSortOrder) {
+    std::vector<CatalogEntry> many;
+    many.reserve(1500);
+    for (int i = 0; i < 1500; ++i) {
+        many.push_back(entry(
+            "r" + std::to_string(i), "p", "finished", i, false,
+            i % 3 == 0 ? std::vector<std::string>{"common", "x"} : std::vector<std::string>{"x"}));
+    }
+    RUNICORN_ASSERT_OK(catalog_->replace_all(many));
+    RunQuery q;
+    q.tags = {"x", "common"};  // "x" is on more than 1000 runs
+    q.sort = RunSort::kCreated;
+    q.limit = 2;
+    auto page = catalog_->query(q);
+    ASSERT_TRUE(page.has_value()) << page.error();
+    EXPECT_EQ(page->total, 500U);
+    EXPECT_EQ(ids(q), std::vector<std::string>({"r1497", "r1494"}));
+}
+
+TEST_F(CatalogTest, MetaValuesAndIntegrity) {
+    EXPECT_EQ(*catalog_->integrity_check(), "ok");
+    EXPECT_TRUE(catalog_->meta_value("built_at")->has_value());
+    EXPECT_FALSE(catalog_->meta_value("nothing")->has_value());
+    RUNICORN_ASSERT_OK(catalog_->set_meta_value("last_full_scan", "1"));
+    RUNICORN_ASSERT_OK(catalog_->set_meta_value("last_full_scan", "2"));
+    EXPECT_EQ(*catalog_->meta_value("last_full_scan"), std::optional<std::string>("2"));
 }
 
 TEST(CatalogFileTest, AnotherSchemaVersionIsRebuilt) {

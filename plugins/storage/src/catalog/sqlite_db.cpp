@@ -17,6 +17,9 @@ Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.s
 void Statement::bind(int index, std::string_view text) {
     sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
+void Statement::bind_static(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
 void Statement::bind(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
 void Statement::bind(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
 void Statement::bind_null(int index) { sqlite3_bind_null(stmt_, index); }

@@ -27,6 +27,9 @@ public:
 
     /// Binds by 1-based index. Strings are copied by SQLite.
     void bind(int index, std::string_view text);
+    /// Binds without copying: `text` must stay valid until the statement is reset or stepped to
+    /// completion.
+    void bind_static(int index, std::string_view text);
     void bind(int index, std::int64_t value);
     void bind(int index, double value);
     void bind_null(int index);
@@ -63,6 +66,8 @@ public:
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
+    Database(Database&&) = delete;
+    Database& operator=(Database&&) = delete;
 
     Status exec(std::string_view sql);
     Result<Statement> prepare(std::string_view sql);
@@ -81,6 +86,8 @@ public:
     ~Transaction();
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
+    Transaction(Transaction&&) = delete;
+    Transaction& operator=(Transaction&&) = delete;
 
     const Status& status() const { return status_; }
     Status commit();
