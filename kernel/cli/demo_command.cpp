@@ -54,7 +54,7 @@ int run_demo(const GlobalOptions& g, const DemoOptions& options) {
         return 1;
     }
     runicorn::Run run = *opened;
-    run.set_primary_metric("val_acc", runicorn::Mode::kMax);
+    (void)run.set_primary_metric("val_acc", runicorn::Mode::kMax);
     (void)run.log_config(runicorn::ConfigOptions{
         runicorn::Json::object({{"lr", 0.1}, {"batch_size", 64}, {"optimizer", "sgd"}}),
         runicorn::Json::object({{"model", "resnet18 (simulated)"}}), std::nullopt});

@@ -142,6 +142,13 @@ Result<std::shared_ptr<RunOpener>> load_run_store(const std::string& storage) {
     opts.plugin_dirs = dirs;
     opts.enabled = std::vector<std::string>{"storage"};
     opts.plugin_configs = cfg.plugin_configs;
+    // A training process only writes: the folder watcher that keeps the catalog current belongs
+    // to the viewer (and a watcher thread alive at exit() would outlive the SDK's teardown).
+    auto& storage_config = opts.plugin_configs["storage"];
+    if (!storage_config.is_object()) {
+        storage_config = boost::json::object{};
+    }
+    storage_config.as_object()["watch"] = false;
     opts.storage_root = cfg.storage_root;
     opts.config_dir = cfg.config_dir;
     opts.version = kernel::kVersion;
