@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -195,7 +196,10 @@ std::string best_text(const RunInfo& r) {
     if (!r.best_metric_value || !std::isfinite(*r.best_metric_value)) {
         return "-";
     }
-    return r.best_metric_name.value_or("?") + "=" + number(*r.best_metric_value);
+    // Six significant digits are enough to read; --json prints the exact value.
+    char value[32];
+    std::snprintf(value, sizeof(value), "%.6g", *r.best_metric_value);
+    return r.best_metric_name.value_or("?") + "=" + value;
 }
 
 void print_table(const std::vector<std::vector<std::string>>& rows) {
