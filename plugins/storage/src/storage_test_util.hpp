@@ -15,6 +15,8 @@
 
 #include <runicorn/result.hpp>
 #include <runicorn/status.hpp>
+#include <runicorn/testing/status_matchers.hpp>
+#include <runicorn/testing/temp_dir.hpp>
 
 #include <unistd.h>
 
@@ -25,49 +27,9 @@
 
 namespace runicorn::storage::testing {
 
-/// Matches a Status (or the error of a Result) with the given code and message matcher.
-MATCHER_P2(StatusIs, code, message_matcher, "") {
-    const ::runicorn::Status& s = arg;
-    if (s.code() != code) {
-        *result_listener << "which is " << s;
-        return false;
-    }
-    return ::testing::ExplainMatchResult(message_matcher, s.message(), result_listener);
-}
-
-/// A fresh directory under the system temp dir, removed when the object dies.
-/// Thread safety: externally synchronized.
-class TempDir {
-public:
-    TempDir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        std::string name = "rn-storage-" + std::to_string(::getpid()) + "-";
-        if (info != nullptr) {
-            name += std::string(info->test_suite_name()) + "-" + info->name();
-        }
-        for (char& c : name) {
-            if (c == '/') {
-                c = '_';
-            }
-        }
-        path_ = std::filesystem::temp_directory_path() / name;
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    TempDir(TempDir&&) = delete;
-    TempDir& operator=(TempDir&&) = delete;
-
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
+// The project-wide helpers (tests/support), under the names these tests use.
+using ::runicorn::testing::StatusIs;
+using ::runicorn::testing::TempDir;
 
 /// An spdlog sink that keeps every formatted message (payload only).
 /// Thread safety: safe for concurrent use (base_sink locks the mutex).
