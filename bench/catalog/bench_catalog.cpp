@@ -27,15 +27,18 @@
 #include <boost/json.hpp>
 #include <sqlite3.h>
 
+#include "bench_env.hpp"
 #include "catalog.hpp"
 #include "folder_run_store.hpp"
 #include <dirent.h>
 #include <simdjson.h>
 #include <sys/resource.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 namespace {
+
+using runicorn::bench::git_commit;
+using runicorn::bench::host_info;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using runicorn::plugin::RunQuery;
@@ -70,40 +73,6 @@ json::object stat_json(const Stats& s, const char* unit) {
             {"min", round3(s.min)},
             {"max", round3(s.max)},
             {"unit", unit}};
-}
-
-std::string git_commit() {
-    std::string out = "unknown";
-    FILE* f = ::popen("git -C \"" RUNICORN_SOURCE_DIR "\" rev-parse HEAD 2>/dev/null", "r");
-    if (f == nullptr) {
-        return out;
-    }
-    char buf[128] = {};
-    if (std::fgets(buf, sizeof(buf), f) != nullptr) {
-        out = buf;
-        while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
-            out.pop_back();
-        }
-    }
-    ::pclose(f);
-    return out;
-}
-
-json::object host_info() {
-    std::string cpu;
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("model name", 0) == 0) {
-            cpu = line.substr(line.find(':') + 2);
-            break;
-        }
-    }
-    struct utsname u {};
-    ::uname(&u);
-    return json::object{{"cpus", std::thread::hardware_concurrency()},
-                        {"cpu", cpu},
-                        {"kernel", std::string(u.release)}};
 }
 
 double peak_rss_mb() {

@@ -29,14 +29,17 @@
 #include <boost/json.hpp>
 #include <openssl/evp.h>
 
+#include "bench_env.hpp"
 #include "hardlink_blob_store.hpp"
 #include "sha256.hpp"
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 namespace {
+
+using runicorn::bench::git_commit;
+using runicorn::bench::host_info;
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -58,40 +61,6 @@ json::object summary(const std::vector<double>& v) {
     return json::object{{"median", round3(median(v))},
                         {"min", round3(*std::min_element(v.begin(), v.end()))},
                         {"max", round3(*std::max_element(v.begin(), v.end()))}};
-}
-
-std::string git_commit() {
-    std::string out = "unknown";
-    FILE* f = ::popen("git -C \"" RUNICORN_SOURCE_DIR "\" rev-parse HEAD 2>/dev/null", "r");
-    if (f == nullptr) {
-        return out;
-    }
-    char buf[128] = {};
-    if (std::fgets(buf, sizeof(buf), f) != nullptr) {
-        out = buf;
-        while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
-            out.pop_back();
-        }
-    }
-    ::pclose(f);
-    return out;
-}
-
-json::object host_info() {
-    std::string cpu;
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("model name", 0) == 0) {
-            cpu = line.substr(line.find(':') + 2);
-            break;
-        }
-    }
-    struct utsname u {};
-    ::uname(&u);
-    return json::object{{"cpus", std::thread::hardware_concurrency()},
-                        {"cpu", cpu},
-                        {"kernel", std::string(u.release)}};
 }
 
 void write_random_file(const fs::path& p, std::uint64_t bytes, std::uint64_t seed) {

@@ -29,14 +29,17 @@
 
 #include <boost/json.hpp>
 
+#include "bench_env.hpp"
 #include "downsample.hpp"
 #include "run_series.hpp"
 #include <fcntl.h>
 #include <simdjson.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 namespace {
+
+using runicorn::bench::git_commit;
+using runicorn::bench::host_info;
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -249,40 +252,6 @@ double floor_series(const fs::path& cache_dir) {
         [&](std::size_t i) { return v[i]; });
     const double ms = ms_since(t0);
     return out.size() == 2000 ? ms : -1;
-}
-
-std::string git_commit() {
-    std::string out = "unknown";
-    FILE* f = ::popen("git -C \"" RUNICORN_SOURCE_DIR "\" rev-parse HEAD 2>/dev/null", "r");
-    if (f == nullptr) {
-        return out;
-    }
-    char buf[128] = {};
-    if (std::fgets(buf, sizeof(buf), f) != nullptr) {
-        out = buf;
-        while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
-            out.pop_back();
-        }
-    }
-    ::pclose(f);
-    return out;
-}
-
-json::object host_info() {
-    std::string cpu;
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("model name", 0) == 0) {
-            cpu = line.substr(line.find(':') + 2);
-            break;
-        }
-    }
-    struct utsname u {};
-    ::uname(&u);
-    return json::object{{"cpus", std::thread::hardware_concurrency()},
-                        {"cpu", cpu},
-                        {"kernel", std::string(u.release)}};
 }
 
 int usage() {
