@@ -34,9 +34,7 @@ std::string unknown_command(int argc, char** argv, CLI::App& app) {
     return "";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
     using runicorn::cli::GlobalOptions;
     GlobalOptions g;
     CLI::App app{"Runicorn: a local-first experiment tracker.", "runicorn"};
@@ -188,4 +186,19 @@ int main(int argc, char** argv) {
     }
     std::cerr << app.help();
     return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Commands report failures as messages; anything thrown (out of memory, a library bug) still
+    // ends with a message and a non-zero exit instead of std::terminate.
+    try {
+        return run_cli(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "runicorn: internal error: " << e.what() << "\n";
+    } catch (...) {
+        std::cerr << "runicorn: internal error\n";
+    }
+    return 70;  // EX_SOFTWARE
 }
