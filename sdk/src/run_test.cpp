@@ -418,8 +418,10 @@ TEST_F(RunTest, FailedMergesAreKeptAndRetried) {
 
 TEST_F(RunTest, FinishReportsAStoreFailure) {
     runicorn::Run run = start();
-    run.log({{"x", 1}});
+    // The store fails before the record is queued, so the background writer cannot have written
+    // it already, however the threads are scheduled.
     writer().fail_appends(Status::resource_exhausted("events.jsonl: No space left on device"));
+    run.log({{"x", 1}});
     EXPECT_THAT(run.finish(), StatusIs(StatusCode::kResourceExhausted, HasSubstr("No space")));
     EXPECT_FALSE(writer().files().closed);
     writer().fail_appends(Status::ok());  // the writer retries with back-off and closes later
