@@ -252,18 +252,22 @@ Result<std::vector<catalog::CatalogEntry>> FolderRunStore::read_entries(
     std::atomic<bool> failed{false};
     std::mutex error_mu;
     Status error;
+    // Reads run i into its slot; the first error other than NOT_FOUND stops everyone.
+    const auto read_one = [&](std::size_t i) {
+        auto entry = make_entry(runs[i]);
+        if (entry) {
+            slots[i] = std::move(*entry);
+        } else if (entry.error().code() != StatusCode::kNotFound) {
+            std::lock_guard lock(error_mu);
+            if (!failed.exchange(true)) {
+                error = entry.error();
+            }
+        }
+        ++done;
+    };
     const auto work = [&] {
         for (std::size_t i = next++; i < runs.size() && !failed; i = next++) {
-            auto entry = make_entry(runs[i]);
-            if (entry) {
-                slots[i] = std::move(*entry);
-            } else if (entry.error().code() != StatusCode::kNotFound) {
-                std::lock_guard lock(error_mu);
-                if (!failed.exchange(true)) {
-                    error = entry.error();
-                }
-            }
-            ++done;
+            read_one(i);
         }
     };
     const std::size_t helpers =
@@ -281,16 +285,7 @@ Result<std::vector<catalog::CatalogEntry>> FolderRunStore::read_entries(
         progress->on_progress(0, runs.size());
     }
     for (std::size_t i = next++; i < runs.size() && !failed; i = next++) {
-        auto entry = make_entry(runs[i]);
-        if (entry) {
-            slots[i] = std::move(*entry);
-        } else if (entry.error().code() != StatusCode::kNotFound) {
-            std::lock_guard lock(error_mu);
-            if (!failed.exchange(true)) {
-                error = entry.error();
-            }
-        }
-        ++done;
+        read_one(i);
         if (progress != nullptr && done > reported) {
             reported = done;
             progress->on_progress(reported, runs.size());
