@@ -39,6 +39,19 @@ std::string skip_reason(const Status& s) {
     return "";
 }
 
+/// Runs `body` in a forked child and returns its wait status. The child never returns to gtest.
+template <class F>
+int in_child(F body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        body();
+        ::_exit(99);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return status;
+}
+
 TEST(SdkPluginTest, WritesARunThroughTheStoragePlugin) {
     test::TempDir tmp;
     set_enabled(true);
@@ -87,20 +100,36 @@ TEST(SdkPluginTest, WritesARunThroughTheStoragePlugin) {
     const Json meta = json_file("meta.json");
     ASSERT_TRUE(meta.find("writer") != nullptr);
     EXPECT_EQ(meta.find("writer")->as_string(), "runicorn-cpp/" + std::string(version()) + " cpp");
+    // FORMAT.md §6: the run is registered in Runicorn v0.6's asset index.
+    EXPECT_TRUE(std::filesystem::is_regular_file(tmp.path() / "index" / "runicorn.db"));
     reset_enabled();
 }
 
-/// Runs `body` in a forked child and returns its wait status. The child never returns to gtest.
-template <class F>
-int in_child(F body) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        body();
-        ::_exit(99);
+TEST(SdkPluginTest, WriteRunicornIndexFalseKeepsTheV06IndexUntouched) {
+    test::TempDir tmp;
+    test::TempDir config_home;
+    std::filesystem::create_directories(config_home.path() / "runicorn");
+    std::ofstream(config_home.path() / "runicorn" / "config.json")
+        << R"({"runicorn_cpp": {"sdk": {"write_runicorn_index": false}}})";
+    const auto storage = tmp.path() / "store";
+    const int status = in_child([&] {
+        ::setenv("XDG_CONFIG_HOME", config_home.path().c_str(), 1);
+        InitOptions o;
+        o.storage = storage.string();
+        o.path = "no/index";
+        auto r = init(std::move(o));
+        if (!r.has_value()) {
+            ::_exit(skip_reason(r.error()).empty() ? 1 : 77);
+        }
+        ::_exit(r->finish().is_ok() ? 0 : 2);
+    });
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77) {
+        GTEST_SKIP() << "no loadable storage plugin";
     }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return status;
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_TRUE(std::filesystem::is_directory(storage / "runs" / "no" / "index"));
+    EXPECT_FALSE(std::filesystem::exists(storage / "index" / "runicorn.db"));
 }
 
 /// Opens a run in a child with a fixed id; returns "" or the reason to skip.

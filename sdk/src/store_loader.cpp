@@ -149,6 +149,19 @@ Result<std::shared_ptr<RunOpener>> load_run_store(const std::string& storage) {
         storage_config = boost::json::object{};
     }
     storage_config.as_object()["watch"] = false;
+    // FORMAT.md §6: `runicorn_cpp.sdk.write_runicorn_index` (default true) turns off the SDK's
+    // writes to Runicorn v0.6's index/runicorn.db.
+    bool write_index = true;
+    if (const auto* rc = cfg.file.if_contains("runicorn_cpp"); rc != nullptr && rc->is_object()) {
+        if (const auto* sdk = rc->get_object().if_contains("sdk");
+            sdk != nullptr && sdk->is_object()) {
+            if (const auto* v = sdk->get_object().if_contains("write_runicorn_index");
+                v != nullptr && v->is_bool()) {
+                write_index = v->get_bool();
+            }
+        }
+    }
+    storage_config.as_object()["write_v06_index"] = write_index;
     opts.storage_root = cfg.storage_root;
     opts.config_dir = cfg.config_dir;
     opts.version = kernel::kVersion;

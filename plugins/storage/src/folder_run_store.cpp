@@ -17,6 +17,7 @@
 #include "run_reader.hpp"
 #include "run_writer.hpp"
 #include "sys_info.hpp"
+#include "v06_index.hpp"
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -163,7 +164,8 @@ Result<std::vector<RunLocation>> FolderRunStore::discover_runs(bool include_dele
 
 Result<std::shared_ptr<plugin::RunWriter>> FolderRunStore::open_run(
     const plugin::RunCreateOptions& options) const {
-    RUNICORN_ASSIGN_OR_RETURN(auto writer, FolderRunWriter::open(root_, options, log_));
+    RUNICORN_ASSIGN_OR_RETURN(
+        auto writer, FolderRunWriter::open(root_, options, log_, options_.write_v06_index));
     return std::shared_ptr<plugin::RunWriter>(std::move(writer));
 }
 
@@ -232,6 +234,14 @@ Result<RunInfo> FolderRunStore::read_for_catalog(const RunLocation& location,
         entry->rel_dir = rel_dir_of(location.dir);
         entry->discovery_key = catalog::discovery_key(location, entry->rel_dir, mtime);
         entry->signature = stamps.signature() + legacy_suffix(location, mtime);
+        // config.* filters (API.md §4.2) read assets.json's config from the catalog.
+        if (stamps.assets) {
+            const auto assets = load_json_object(location.dir / "assets.json", nullptr);
+            if (const auto* config = assets ? assets->if_contains("config") : nullptr;
+                config != nullptr && config->is_object()) {
+                entry->config = config->get_object();
+            }
+        }
     }
     return info;
 }
@@ -565,6 +575,16 @@ Result<RunInfo> FolderRunStore::update_run(std::string_view run_id,
             return alias.has_value() || tags.has_value();
         },
         log_.get()));
+    if (alias && options_.write_v06_index) {
+        // FORMAT.md §6: PATCH alias → runs.alias. Best effort: meta.json is the truth.
+        const Status s = V06Index::set_alias(
+            root_, found->location.run_id,
+            alias->is_string() ? std::optional<std::string>(std::string(alias->get_string()))
+                               : std::nullopt);
+        if (!s.is_ok() && log_) {
+            log_->warn("{}", s.message());
+        }
+    }
     RUNICORN_ASSIGN_OR_RETURN(auto entry, make_entry(found->location));
     {
         std::lock_guard lock(catalog_mu_);
@@ -631,7 +651,14 @@ Status FolderRunStore::purge(std::string_view run_id) const {
         RUNICORN_RETURN_IF_ERROR(cat->remove(rel));
         RUNICORN_ASSIGN_OR_RETURN(same_id, cat->find_all(run_id));
     }
-    // Rolling outputs are per run id (FORMAT.md §5.3): keep them while another run has this id.
+    // Rolling outputs and the v0.6 index row are per run id (FORMAT.md §5.3, §6): keep them
+    // while another run has this id.
+    if (same_id.empty() && options_.write_v06_index) {
+        const Status s = V06Index::delete_run(root_, run_id);
+        if (!s.is_ok() && log_) {
+            log_->warn("{}", s.message());
+        }
+    }
     if (same_id.empty()) {
         const fs::path rolling = root_ / "archive" / "outputs" / "rolling" / safe_name(run_id);
         fs::remove_all(rolling, ec);

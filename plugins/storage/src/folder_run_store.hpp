@@ -35,7 +35,8 @@ namespace runicorn::storage {
 class FolderRunStore final : public plugin::RunStore {
 public:
     struct Options {
-        bool check_liveness = true;  ///< Plugin setting `check_liveness`.
+        bool check_liveness = true;   ///< Plugin setting `check_liveness`.
+        bool write_v06_index = true;  ///< Plugin setting `write_v06_index` (FORMAT.md §6).
         /// The catalog file; empty: choose_catalog_file(root). Tests use ":memory:".
         std::string catalog_file;
     };

@@ -12,6 +12,7 @@
 #include "run_paths.hpp"
 #include "store_marker.hpp"
 #include "sys_info.hpp"
+#include "v06_index.hpp"
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -256,7 +257,7 @@ FolderRunWriter::~FolderRunWriter() {
 
 Result<std::shared_ptr<FolderRunWriter>> FolderRunWriter::open(
     const fs::path& root_in, const RunCreateOptions& options,
-    const std::shared_ptr<spdlog::logger>& log) {
+    const std::shared_ptr<spdlog::logger>& log, bool write_v06_index) {
     using Resume = RunCreateOptions::Resume;
     RUNICORN_ASSIGN_OR_RETURN(const std::string norm, normalize_path(options.path));
     if (!options.run_id.empty()) {
@@ -328,6 +329,8 @@ Result<std::shared_ptr<FolderRunWriter>> FolderRunWriter::open(
         std::shared_ptr<FolderRunWriter> w(new FolderRunWriter(
             id, api_path, dir, workspace, options.writer, std::move(lock), log));
         w->resumed_ = true;
+        w->root_ = root;
+        w->write_v06_index_ = write_v06_index;
         RUNICORN_RETURN_IF_ERROR(w->events_.open_existing());
         RUNICORN_RETURN_IF_ERROR(w->logs_.open_existing());
         w->last_step_ = find_last_step(dir / "events.jsonl");
@@ -371,6 +374,15 @@ Result<std::shared_ptr<FolderRunWriter>> FolderRunWriter::open(
             },
             log.get()));
         RUNICORN_RETURN_IF_ERROR(ensure_store_marker(root, product_of(options.writer), log.get()));
+        std::optional<std::string> alias = options.alias;
+        double created_at = now;
+        if (const auto meta = load_json_object(dir / "meta.json", log.get())) {
+            created_at = json_number(*meta, "created_at").value_or(now);
+            if (!alias) {
+                alias = json_string(*meta, "alias");
+            }
+        }
+        w->index_v06_run(alias, created_at);
         created.commit();
         return w;
     }
@@ -385,6 +397,9 @@ Result<std::shared_ptr<FolderRunWriter>> FolderRunWriter::open(
     RUNICORN_RETURN_IF_ERROR(ensure_store_marker(root, product_of(options.writer), log.get()));
     std::shared_ptr<FolderRunWriter> w(
         new FolderRunWriter(id, api_path, dir, workspace, options.writer, std::move(lock), log));
+    w->root_ = root;
+    w->write_v06_index_ = write_v06_index;
+    w->index_v06_run(options.alias, created_at);
     remove_on_failure.disarm();
     created.commit();
     return w;
@@ -408,9 +423,55 @@ Status FolderRunWriter::append_logs(std::string_view lines) {
     return logs_.append(lines);
 }
 
+void FolderRunWriter::note_v06_failure(const Status& status) {
+    if (status.is_ok() || v06_failure_logged_) {
+        return;
+    }
+    v06_failure_logged_ = true;
+    if (log_) {
+        log_->warn("run '{}': skipping Runicorn v0.6's index from now on: {}", run_id_,
+                   status.message());
+    }
+}
+
+void FolderRunWriter::index_v06_run(const std::optional<std::string>& alias, double created_at) {
+    if (!write_v06_index_ || v06_failure_logged_) {
+        return;
+    }
+    V06RunRow row;
+    row.run_id = run_id_;
+    row.path = path_.value_or("");
+    row.alias = alias;
+    row.created_at = created_at;
+    row.run_dir = run_dir_.string();
+    row.workspace_root = workspace_root_.string();
+    note_v06_failure(V06Index::upsert_run(root_, row));
+}
+
+void FolderRunWriter::index_v06_status(const json::object& patch) {
+    if (!write_v06_index_ || v06_failure_logged_) {
+        return;
+    }
+    const auto status = json_string(patch, "status");
+    if (!status) {
+        return;
+    }
+    note_v06_failure(V06Index::set_status(root_, run_id_, *status, json_number(patch, "ended_at")));
+}
+
 Status FolderRunWriter::merge_json(RunJsonFile file, const json::object& patch) {
     RUNICORN_RETURN_IF_ERROR(check_open("merging JSON"));
     const bool null_removes = file == RunJsonFile::kStatus;
+    if (file == RunJsonFile::kStatus) {
+        RUNICORN_RETURN_IF_ERROR(merge_json_file(file, patch, null_removes));
+        index_v06_status(patch);
+        return Status::ok();
+    }
+    return merge_json_file(file, patch, null_removes);
+}
+
+Status FolderRunWriter::merge_json_file(RunJsonFile file, const json::object& patch,
+                                        bool null_removes) {
     return update_json_file(
         run_dir_ / json_file_name(file),
         [&](json::object& obj) {

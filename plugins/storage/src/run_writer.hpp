@@ -45,9 +45,14 @@ public:
     /// directory that could not be created, FAILED_PRECONDITION for a folder that is not a run
     /// or a store that requires an unknown feature. On failure nothing is left behind for a new
     /// run (directories this call created are removed). `log` may be null.
-    static Result<std::shared_ptr<FolderRunWriter>> open(
-        const std::filesystem::path& root, const plugin::RunCreateOptions& options,
-        const std::shared_ptr<spdlog::logger>& log);
+    ///
+    /// With `write_v06_index`, the run's row in Runicorn v0.6's index/runicorn.db is upserted
+    /// (status 'running') and merge_json() of a status follows it there (FORMAT.md §6). That is
+    /// best effort: a failure is logged once per writer and never fails the call.
+    static Result<std::shared_ptr<FolderRunWriter>> open(const std::filesystem::path& root,
+                                                         const plugin::RunCreateOptions& options,
+                                                         const std::shared_ptr<spdlog::logger>& log,
+                                                         bool write_v06_index = true);
 
     /// Closes the run if close() was not called, logging any error.
     ~FolderRunWriter() override;
@@ -80,6 +85,13 @@ private:
                     std::string writer, FileLock writer_lock, std::shared_ptr<spdlog::logger> log);
 
     Status check_open(std::string_view what) const;
+    /// Upserts the v0.6 index row (FORMAT.md §6) when enabled; logs a failure once.
+    void index_v06_run(const std::optional<std::string>& alias, double created_at);
+    /// Mirrors a status.json patch into the v0.6 index when enabled; logs a failure once.
+    void index_v06_status(const boost::json::object& patch);
+    void note_v06_failure(const Status& status);
+    Status merge_json_file(plugin::RunJsonFile file, const boost::json::object& patch,
+                           bool null_removes);
 
     std::string run_id_;
     std::optional<std::string> path_;
@@ -96,6 +108,9 @@ private:
     std::string session_;
     std::int64_t heartbeat_seq_ = 0;
     bool closed_ = false;
+    std::filesystem::path root_;  ///< The storage root (for index/runicorn.db).
+    bool write_v06_index_ = false;
+    bool v06_failure_logged_ = false;
 };
 
 /// The global_step of the last metrics record in events.jsonl at `events` (`data.global_step`,

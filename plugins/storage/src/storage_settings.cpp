@@ -30,6 +30,8 @@ Result<StorageSettings> parse_storage_settings(const boost::json::object& config
     RUNICORN_ASSIGN_OR_RETURN(s.check_liveness,
                               boolean(config, "check_liveness", s.check_liveness));
     RUNICORN_ASSIGN_OR_RETURN(s.watch, boolean(config, "watch", s.watch));
+    RUNICORN_ASSIGN_OR_RETURN(s.write_v06_index,
+                              boolean(config, "write_v06_index", s.write_v06_index));
     if (const auto* v = config.if_contains("scan_interval_s")) {
         double seconds = 0;
         if (v->is_int64()) {

@@ -16,6 +16,10 @@ struct StorageSettings {
     bool watch = true;
     /// The fallback full refresh of the catalog, also run after an inotify queue overflow.
     std::chrono::milliseconds scan_interval{60'000};
+    /// Keep Runicorn v0.6's asset index index/runicorn.db in step with the runs this plugin
+    /// writes and manages (FORMAT.md §6). The SDK sets it from
+    /// `runicorn_cpp.sdk.write_runicorn_index`.
+    bool write_v06_index = true;
 };
 
 /// Reads the settings from the plugin's config object; unknown keys are ignored. A value of the
