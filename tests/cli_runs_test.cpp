@@ -152,9 +152,10 @@ TEST_F(CliRunsTest, LsFiltersSortsAndPages) {
 TEST_F(CliRunsTest, LsRefusesBadInputWithAClearMessage) {
     auto sort = run({"ls", "--sort", "size"});
     EXPECT_EQ(sort.exit_code, 2);
-    EXPECT_EQ(sort.err,
-              "runicorn: error: --sort: unknown key 'size' (use created, path, status, best, id "
-              "or discovery)\n");
+    EXPECT_EQ(
+        sort.err,
+        "runicorn: error: --sort: unknown key 'size' (use created, started, ended, duration, path, "
+        "alias, status, best, id, discovery or summary.<key>)\n");
     auto since = run({"ls", "--since", "yesterday"});
     EXPECT_EQ(since.exit_code, 2);
     EXPECT_EQ(since.err,

@@ -11,8 +11,11 @@
 
 #include <boost/json.hpp>
 
+#include <runicorn/filter/filter.hpp>
 #include <runicorn/plugin/run_store.hpp>
 
+#include "cli_messages.hpp"
+#include "display_width.hpp"
 #include <unistd.h>
 
 namespace runicorn::cli {
@@ -42,13 +45,17 @@ Result<StoreSession> open_store(const GlobalOptions& g) {
         for (const auto& r : host.reports()) {
             if (std::find(r.provides.begin(), r.provides.end(), RunStore::kServiceId) !=
                 r.provides.end()) {
-                return Status::unavailable("no run store: plugin '" + r.id + "' is " + r.state +
-                                           (r.error.empty() ? "" : ": " + r.error));
+                const std::string state = r.state == "loaded"     ? tr("state.loaded")
+                                          : r.state == "refused"  ? tr("state.refused")
+                                          : r.state == "disabled" ? tr("state.disabled")
+                                                                  : r.state;
+                return Status::unavailable(
+                    r.error.empty() ? tr("store.plugin_state", {{"id", r.id}, {"state", state}})
+                                    : tr("store.plugin_state_why",
+                                         {{"id", r.id}, {"state", state}, {"reason", r.error}}));
             }
         }
-        return Status::unavailable(
-            "no run store: no loaded plugin provides runicorn.run_store/1 (is the storage plugin "
-            "enabled?)");
+        return Status::unavailable(tr("store.none"));
     }
     return s;
 }
@@ -207,7 +214,7 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
     for (const auto& row : rows) {
         width.resize(std::max(width.size(), row.size()));
         for (std::size_t i = 0; i < row.size(); ++i) {
-            width[i] = std::max(width[i], row[i].size());
+            width[i] = std::max(width[i], display_width(row[i]));
         }
     }
     for (const auto& row : rows) {
@@ -215,7 +222,7 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
         for (std::size_t i = 0; i < row.size(); ++i) {
             line += row[i];
             if (i + 1 < row.size()) {
-                line.append(width[i] - row[i].size() + 2, ' ');
+                line.append(width[i] - display_width(row[i]) + 2, ' ');
             }
         }
         std::cout << line << "\n";
@@ -247,7 +254,7 @@ public:
         last_ = permille;
         constexpr std::size_t kWidth = 30;
         const std::size_t filled = permille * kWidth / 1000;
-        std::cerr << "\rreindexing [" << std::string(filled, '#')
+        std::cerr << "\r" << tr("reindex.progress") << " [" << std::string(filled, '#')
                   << std::string(kWidth - filled, '-') << "] " << done << "/" << total
                   << std::flush;
         drawn_ = true;
@@ -268,14 +275,29 @@ int fail_status(const Status& s) {
     return fail(s.message(), usage ? 2 : 1);
 }
 
+/// A bad --filter: the error, then the expression with a caret under the position (exit 2).
+int fail_filter(const std::string& expression, const filter::Error& e) {
+    const int code = fail(e.to_status().message(), 2);
+    // One column per code point; blanks that move the cursor become spaces.
+    std::string line;
+    std::size_t column = 0;
+    for (std::size_t i = 0; i < expression.size(); ++i) {
+        const char c = expression[i];
+        const bool continuation = (static_cast<unsigned char>(c) & 0xC0U) == 0x80U;
+        line.push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
+        if (i < e.position && !continuation) {
+            ++column;
+        }
+    }
+    std::cerr << "  " << line << "\n  " << std::string(column, ' ') << "^\n";
+    return code;
+}
+
 }  // namespace
 
 Result<double> parse_time_arg(const std::string& text) {
     const auto bad = [&text] {
-        return Status::invalid_argument("invalid time '" + text +
-                                        "': expected an ISO date (2025-01-15), a date and time "
-                                        "(2025-01-15T10:00:00, local unless it ends in Z or "
-                                        "+HH:MM) or epoch seconds");
+        return Status::invalid_argument(tr("time.invalid", {{"text", text}}));
     };
     if (text.empty()) {
         return bad();
@@ -393,6 +415,10 @@ int run_ls(const GlobalOptions& g, const LsOptions& o) {
     q.statuses = split_commas(o.statuses);
     q.tags = o.tags;
     q.text = o.text;
+    q.filter = o.filter;
+    if (auto parsed = filter::parse(o.filter); !parsed) {
+        return fail_filter(o.filter, parsed.error());
+    }
     for (const auto& [arg, value, target] : {std::tuple{"--since", &o.since, &q.created_from},
                                              std::tuple{"--until", &o.until, &q.created_to}}) {
         if (*value) {
@@ -407,15 +433,20 @@ int run_ls(const GlobalOptions& g, const LsOptions& o) {
     static const std::vector<std::pair<std::string, plugin::RunSort>> sorts = {
         {"discovery", plugin::RunSort::kDiscovery}, {"created", plugin::RunSort::kCreated},
         {"path", plugin::RunSort::kPath},           {"status", plugin::RunSort::kStatus},
-        {"best", plugin::RunSort::kBestMetric},     {"id", plugin::RunSort::kId}};
+        {"best", plugin::RunSort::kBestMetric},     {"id", plugin::RunSort::kId},
+        {"started", plugin::RunSort::kStarted},     {"ended", plugin::RunSort::kEnded},
+        {"duration", plugin::RunSort::kDuration},   {"alias", plugin::RunSort::kAlias}};
     const auto sort =
         std::find_if(sorts.begin(), sorts.end(), [&o](const auto& s) { return s.first == o.sort; });
-    if (sort == sorts.end()) {
-        return fail("--sort: unknown key '" + o.sort +
-                        "' (use created, path, status, best, id or discovery)",
-                    2);
+    constexpr std::string_view kSummaryPrefix = "summary.";
+    if (o.sort.size() > kSummaryPrefix.size() && o.sort.starts_with(kSummaryPrefix)) {
+        q.sort = plugin::RunSort::kSummary;
+        q.sort_field = o.sort.substr(kSummaryPrefix.size());
+    } else if (sort == sorts.end()) {
+        return fail(tr("ls.bad_sort", {{"key", o.sort}}), 2);
+    } else {
+        q.sort = sort->second;
     }
-    q.sort = sort->second;
     if (o.asc || o.desc) {
         q.descending = o.desc;
     }
@@ -428,6 +459,9 @@ int run_ls(const GlobalOptions& g, const LsOptions& o) {
     }
     auto page = s->store->list_runs(q);
     if (!page) {
+        if (const auto e = filter::error_from_status(page.error())) {
+            return fail_filter(o.filter, *e);
+        }
         return fail_status(page.error());
     }
     if (o.json) {
@@ -444,11 +478,12 @@ int run_ls(const GlobalOptions& g, const LsOptions& o) {
         return 0;
     }
     if (page->runs.empty()) {
-        std::cout << "no runs\n";
+        std::cout << tr("ls.no_runs") << "\n";
         return 0;
     }
     std::vector<std::vector<std::string>> rows;
-    rows.push_back({"ID", "PATH", "ALIAS", "STATUS", "CREATED", "BEST", "ASSETS"});
+    rows.push_back({tr("ls.col_id"), tr("ls.col_path"), tr("ls.col_alias"), tr("ls.col_status"),
+                    tr("ls.col_created"), tr("ls.col_best"), tr("ls.col_assets")});
     for (const auto& r : page->runs) {
         rows.push_back({r.location.run_id, r.location.path.value_or("-"), r.alias.value_or("-"),
                         r.status, r.created_at ? local_time(*r.created_at) : "-", best_text(r),
@@ -456,8 +491,9 @@ int run_ls(const GlobalOptions& g, const LsOptions& o) {
     }
     print_table(rows);
     if (!page->next_cursor.empty()) {
-        std::cout << "showing " << page->runs.size() << " of " << page->total
-                  << " runs; next page: --cursor " << page->next_cursor << "\n";
+        std::cout << tr_n("ls.page", static_cast<std::int64_t>(page->total),
+                          {{"shown", page->runs.size()}, {"cursor", page->next_cursor}})
+                  << "\n";
     }
     return 0;
 }
@@ -482,39 +518,42 @@ int run_show(const GlobalOptions& g, const std::string& run_id, bool as_json) {
     }
     const auto seconds = [](const json::value& v) {
         char buf[48];
-        std::snprintf(buf, sizeof(buf), "%.3f s", v.to_number<double>());
-        return std::string(buf);
+        std::snprintf(buf, sizeof(buf), "%.3f", v.to_number<double>());
+        return tr("show.seconds", {{"seconds", buf}});
     };
     std::vector<std::vector<std::string>> rows = {
-        {"id:", r.location.run_id},
-        {"path:", r.location.path.value_or("-")},
-        {"alias:", r.alias.value_or("-")},
-        {"tags:", r.tags.empty() ? "-" : json::serialize(item.at("tags"))},
-        {"status:", r.status + (r.location.deleted ? " (deleted)" : "")},
-        {"exit reason:", r.exit_reason.value_or("-")},
-        {"liveness:", liveness_name(r)},
-        {"created:", r.created_at ? local_time(*r.created_at) : "-"},
-        {"started:", r.started_at ? local_time(*r.started_at) : "-"},
-        {"ended:", r.ended_at ? local_time(*r.ended_at) : "-"},
-        {"duration:", item.at("duration").is_null() ? "-" : seconds(item.at("duration"))},
-        {"host:", r.hostname.value_or("-") +
-                      (r.pid ? " (pid " + std::to_string(*r.pid) + ")" : std::string())},
-        {"best metric:",
-         best_text(r) + (r.best_metric_step ? " at step " + std::to_string(*r.best_metric_step)
-                                            : std::string())},
-        {"assets:", std::to_string(r.assets_count)},
-        {"written by:", r.format_version
-                            ? "runicorn-cpp (format " + std::to_string(*r.format_version) + ")"
-                            : "Runicorn v0.6"},
-        {"folder:", r.location.dir.string()},
+        {tr("show.id"), r.location.run_id},
+        {tr("show.path"), r.location.path.value_or("-")},
+        {tr("show.alias"), r.alias.value_or("-")},
+        {tr("show.tags"), r.tags.empty() ? "-" : json::serialize(item.at("tags"))},
+        {tr("show.status"),
+         r.location.deleted ? tr("show.deleted_mark", {{"status", r.status}}) : r.status},
+        {tr("show.exit_reason"), r.exit_reason.value_or("-")},
+        {tr("show.liveness"), liveness_name(r)},
+        {tr("show.created"), r.created_at ? local_time(*r.created_at) : "-"},
+        {tr("show.started"), r.started_at ? local_time(*r.started_at) : "-"},
+        {tr("show.ended"), r.ended_at ? local_time(*r.ended_at) : "-"},
+        {tr("show.duration"), item.at("duration").is_null() ? "-" : seconds(item.at("duration"))},
+        {tr("show.host"),
+         r.pid ? tr("show.host_pid", {{"host", r.hostname.value_or("-")}, {"pid", *r.pid}})
+               : r.hostname.value_or("-")},
+        {tr("show.best_metric"),
+         r.best_metric_step
+             ? tr("show.best_at_step", {{"best", best_text(r)}, {"step", *r.best_metric_step}})
+             : best_text(r)},
+        {tr("show.assets"), std::to_string(r.assets_count)},
+        {tr("show.written_by"), r.format_version
+                                    ? tr("show.writer_cpp", {{"format", *r.format_version}})
+                                    : tr("show.writer_v06")},
+        {tr("show.folder"), r.location.dir.string()},
     };
     if (r.location.deleted) {
-        rows.push_back({"deleted:", r.deleted_at ? local_time(*r.deleted_at) : "-"});
-        rows.push_back({"delete reason:", r.deleted_reason.value_or("unknown")});
-        rows.push_back({"original status:", r.original_status.value_or("unknown")});
+        rows.push_back({tr("show.deleted"), r.deleted_at ? local_time(*r.deleted_at) : "-"});
+        rows.push_back({tr("show.delete_reason"), r.deleted_reason.value_or("unknown")});
+        rows.push_back({tr("show.original_status"), r.original_status.value_or("unknown")});
     }
     print_table(rows);
-    std::cout << "summary:\n" << json_text(r.summary);
+    std::cout << tr("show.summary") << "\n" << json_text(r.summary);
     return 0;
 }
 
@@ -535,7 +574,7 @@ int run_reindex(const GlobalOptions& g) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.2f", secs);
-    std::cout << "indexed " << *n << " runs in " << buf << " s\n";
+    std::cout << tr_n("reindex.done", static_cast<std::int64_t>(*n), {{"seconds", buf}}) << "\n";
     return 0;
 }
 
@@ -550,25 +589,25 @@ int run_fsck(const GlobalOptions& g, bool repair) {
     }
     std::size_t repaired = 0;
     for (const auto& p : report->problems) {
-        std::cout << (p.run_dir.empty() ? "" : p.run_dir + ": ") << p.file << ": " << p.problem;
-        if (repair) {
-            std::cout << (p.repaired ? " (repaired)" : " (not repaired)");
-        }
-        std::cout << "\n";
+        std::cout << (p.run_dir.empty() ? "" : p.run_dir + ": ") << p.file << ": "
+                  << (!repair      ? p.problem
+                      : p.repaired ? tr("fsck.repaired", {{"problem", p.problem}})
+                                   : tr("fsck.not_repaired", {{"problem", p.problem}}))
+                  << "\n";
         repaired += p.repaired ? 1 : 0;
     }
-    const std::size_t n = report->problems.size();
-    std::cout << "checked " << report->runs_checked << " runs: ";
+    const auto n = static_cast<std::int64_t>(report->problems.size());
+    const auto checked = static_cast<std::int64_t>(report->runs_checked);
     if (n == 0) {
-        std::cout << "no problems\n";
+        std::cout << tr_n("fsck.clean", checked) << "\n";
         return 0;
     }
-    std::cout << n << (n == 1 ? " problem" : " problems");
-    if (repair) {
-        std::cout << ", " << repaired << " repaired\n";
-    } else {
-        std::cout << " (runicorn fsck --repair fixes what can be fixed)\n";
-    }
+    const std::string problems = tr_n("fsck.problems", n);
+    std::cout << tr_n("fsck.checked", checked,
+                      {{"problems", repair ? tr("fsck.repaired_count",
+                                                {{"problems", problems}, {"repaired", repaired}})
+                                           : tr("fsck.hint", {{"problems", problems}})}})
+              << "\n";
     return 1;
 }
 
@@ -587,7 +626,7 @@ int run_delete(const GlobalOptions& g, const std::vector<std::string>& run_ids, 
             rc = fail(st.message());
             continue;
         }
-        std::cout << (permanent ? "permanently deleted " : "deleted ") << id << "\n";
+        std::cout << tr(permanent ? "delete.purged" : "delete.deleted", {{"id", id}}) << "\n";
     }
     return rc;
 }
@@ -603,7 +642,7 @@ int run_restore(const GlobalOptions& g, const std::vector<std::string>& run_ids)
             rc = fail(st.message());
             continue;
         }
-        std::cout << "restored " << id << "\n";
+        std::cout << tr("restore.restored", {{"id", id}}) << "\n";
     }
     return rc;
 }

@@ -18,6 +18,7 @@ struct LsOptions {
     std::string statuses;           ///< Comma-separated.
     std::vector<std::string> tags;  ///< Repeatable --tag; a run must carry all of them.
     std::string text;
+    std::string filter;                ///< -q/--filter: an expression of API.md §4.2.
     std::optional<std::string> since;  ///< ISO date / date-time or epoch seconds.
     std::optional<std::string> until;
     bool deleted = false;  ///< Only soft-deleted runs (the recycle bin).

@@ -75,8 +75,21 @@ struct RunInfo {
     std::optional<std::string> original_status;
 };
 
-/// Sort keys of a run listing. Ties always break on the run key, so pages are stable.
-enum class RunSort { kDiscovery, kCreated, kPath, kStatus, kBestMetric, kId };
+/// Sort keys of a run listing (API.md §4.1). Ties always break on the run key, so pages are
+/// stable, and runs without a value come last in either order. New keys are only appended.
+enum class RunSort {
+    kDiscovery,
+    kCreated,
+    kPath,
+    kStatus,
+    kBestMetric,
+    kId,
+    kStarted,
+    kEnded,
+    kDuration,  ///< ended - started; none while either is missing.
+    kAlias,
+    kSummary,  ///< The summary.json number named by RunQuery::sort_field (others: no value).
+};
 
 /// Which soft-deleted runs a listing includes.
 enum class DeletedFilter { kExclude, kOnly, kAny };
@@ -99,6 +112,14 @@ struct RunQuery {
     std::size_t limit = 0;  ///< 0 returns every match.
     bool count = true;      ///< Fill RunPage::total (costs a second pass over the matches).
     std::string cursor;     ///< From RunPage::next_cursor of the same query.
+    /// A filter expression (API.md §4.2), ANDed with the filters above; blank: none. A bad one
+    /// fails the listing with INVALID_ARGUMENT "invalid filter (FILTER_SYNTAX at position N):
+    /// ..." (FILTER_FIELD likewise); runicorn::filter::error_from_status() reads it back.
+    std::string filter;
+    /// For RunSort::kSummary: the top-level summary key, taken verbatim ("val/acc").
+    std::string sort_field;
+    /// The epoch time that NOW stands for in `filter`; nullopt: the time of the call.
+    std::optional<double> now;
 };
 
 /// One page of runs.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -11,6 +12,11 @@
 
 #include <boost/json.hpp>
 #include <openssl/evp.h>
+
+#include <runicorn/filter/filter.hpp>
+
+#include "catalog_json.hpp"
+#include "filter_sql.hpp"
 
 namespace runicorn::storage::catalog {
 namespace json = boost::json;
@@ -55,7 +61,8 @@ CREATE TABLE IF NOT EXISTS runs (
   tags_json TEXT NOT NULL,
   summary_json TEXT NOT NULL,
   meta_json TEXT NOT NULL,
-  signature TEXT NOT NULL
+  signature TEXT NOT NULL,
+  config_json TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS run_tags (
   run_key TEXT NOT NULL,
@@ -86,6 +93,9 @@ CREATE INDEX IF NOT EXISTS runs_status_created ON runs(status, created_at, run_k
 CREATE INDEX IF NOT EXISTS runs_run_id ON runs(run_id, run_key);
 CREATE INDEX IF NOT EXISTS runs_discovery ON runs(discovery_key, run_key);
 CREATE INDEX IF NOT EXISTS runs_best_metric ON runs(best_metric_value, run_key);
+CREATE INDEX IF NOT EXISTS runs_started ON runs(started_at, run_key);
+CREATE INDEX IF NOT EXISTS runs_ended ON runs(ended_at, run_key);
+CREATE INDEX IF NOT EXISTS runs_alias ON runs(alias, run_key);
 CREATE INDEX IF NOT EXISTS run_tags_tag ON run_tags(tag);
 )sql";
 
@@ -94,6 +104,7 @@ DROP INDEX IF EXISTS runs_key; DROP INDEX IF EXISTS runs_rel_dir;
 DROP INDEX IF EXISTS runs_created; DROP INDEX IF EXISTS runs_path_created;
 DROP INDEX IF EXISTS runs_status_created; DROP INDEX IF EXISTS runs_run_id;
 DROP INDEX IF EXISTS runs_discovery; DROP INDEX IF EXISTS runs_best_metric;
+DROP INDEX IF EXISTS runs_started; DROP INDEX IF EXISTS runs_ended; DROP INDEX IF EXISTS runs_alias;
 DROP INDEX IF EXISTS run_tags_tag;
 )sql";
 
@@ -101,26 +112,10 @@ constexpr std::string_view kColumns =
     "run_key, run_id, path, rel_dir, layout, discovery_key, alias, created_at, started_at, "
     "ended_at, status, exit_reason, liveness, hostname, pid, deleted, deleted_at, delete_reason, "
     "original_status, best_metric_name, best_metric_value, best_metric_step, best_metric_mode, "
-    "assets_count, format_version, search_text, tags_json, summary_json, meta_json, signature";
-
-/// Position of `name` in kColumns.
-int column_index(std::string_view name) {
-    int idx = 0;
-    std::string_view cols = kColumns;
-    while (!cols.empty()) {
-        const auto comma = std::min(cols.find(','), cols.size());
-        std::string_view col = cols.substr(0, comma);
-        while (col.starts_with(' ')) {
-            col.remove_prefix(1);
-        }
-        if (col == name) {
-            return idx;
-        }
-        cols.remove_prefix(std::min(comma + 1, cols.size()));
-        ++idx;
-    }
-    return 0;
-}
+    "assets_count, format_version, search_text, tags_json, summary_json, meta_json, signature, "
+    "config_json";
+/// The number of columns in kColumns: a query's sort value is selected after them.
+constexpr int kColumnCount = 31;
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -176,59 +171,63 @@ std::vector<std::string> with_ancestors(const std::string& path) {
     return out;
 }
 
-using SqlValue = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
-
-void bind_all(Statement& stmt, const std::vector<SqlValue>& values) {
-    int i = 1;
-    for (const auto& v : values) {
-        std::visit(
-            [&](const auto& x) {
-                using T = std::decay_t<decltype(x)>;
-                if constexpr (std::is_same_v<T, std::nullptr_t>) {
-                    stmt.bind_null(i);
-                } else if constexpr (std::is_same_v<T, std::string>) {
-                    stmt.bind(i, std::string_view(x));
-                } else {
-                    stmt.bind(i, x);
-                }
-            },
-            v);
-        ++i;
-    }
-}
-
 /// Above this many runs a tag filter scans in sort order instead of collecting the tag's runs.
 constexpr std::int64_t kCommonTag = 1000;
 
+/// What a listing sorts on: a column, or an expression with parameters (summary.<key>).
 struct SortSpec {
-    std::string column;
-    bool numeric;
+    SqlFragment expr;
     bool default_desc;
     bool nullable;
 };
 
-SortSpec sort_spec(RunSort sort) {
-    switch (sort) {
+Result<SortSpec> sort_spec(const RunQuery& q) {
+    const auto column = [](std::string sql, bool desc, bool nullable) {
+        return SortSpec{SqlFragment{std::move(sql), {}}, desc, nullable};
+    };
+    switch (q.sort) {
         case RunSort::kDiscovery:
-            return {"discovery_key", false, false, false};
+            return column("discovery_key", false, false);
         case RunSort::kCreated:
-            return {"created_at", true, true, true};
+            return column("created_at", true, true);
         case RunSort::kPath:
-            return {"path", false, false, true};
+            return column("path", false, true);
         case RunSort::kStatus:
-            return {"status", false, false, false};
+            return column("status", false, false);
         case RunSort::kBestMetric:
-            return {"best_metric_value", true, true, true};
+            return column("best_metric_value", true, true);
         case RunSort::kId:
-            return {"run_id", false, false, false};
+            return column("run_id", false, false);
+        case RunSort::kStarted:
+            return column("started_at", true, true);
+        case RunSort::kEnded:
+            return column("ended_at", true, true);
+        case RunSort::kDuration:
+            return column("(ended_at - started_at)", true, true);
+        case RunSort::kAlias:
+            return column("alias", false, true);
+        case RunSort::kSummary: {
+            if (q.sort_field.empty()) {
+                return Status::invalid_argument("sort by summary needs a key (summary.<key>)");
+            }
+            if (q.sort_field.find('"') != std::string::npos) {
+                return Status::invalid_argument("a summary key holding '\"' cannot be sorted on");
+            }
+            // Numbers only (NaN too is missing): other JSON values count as missing, last.
+            const std::string path = json_path({q.sort_field});
+            return SortSpec{SqlFragment{"(CASE WHEN json_type(summary_json, ?) IN ('integer', "
+                                        "'real') THEN json_extract(summary_json, ?) END)",
+                                        {path, path}},
+                            true, true};
+        }
     }
-    return {"discovery_key", false, false, false};
+    return column("discovery_key", false, false);
 }
 
 /// The WHERE clause (without keyset) and its values; also a canonical text of the filters, which
 /// a cursor carries so it is refused for another query.
-std::string build_filter(const RunQuery& q, const std::vector<bool>& common_tags,
-                         std::vector<SqlValue>& values, std::string& canon) {
+Result<std::string> build_filter(const RunQuery& q, const std::vector<bool>& common_tags,
+                                 std::vector<SqlValue>& values, std::string& canon) {
     std::vector<std::string> clauses;
     if (q.deleted == DeletedFilter::kExclude) {
         clauses.emplace_back("deleted = 0");
@@ -287,6 +286,23 @@ std::string build_filter(const RunQuery& q, const std::vector<bool>& common_tags
         values.emplace_back(*q.created_to);
         canon += "|u" + std::to_string(*q.created_to);
     }
+    if (q.filter.find_first_not_of(" \t\r\n") != std::string::npos) {
+        auto parsed = filter::parse(q.filter);
+        if (!parsed) {
+            return parsed.error().to_status();
+        }
+        const double now =
+            q.now
+                ? *q.now
+                : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+        RUNICORN_ASSIGN_OR_RETURN(auto compiled, compile_filter(*parsed, now));
+        clauses.push_back(std::move(compiled.sql));
+        values.insert(values.end(), std::make_move_iterator(compiled.params.begin()),
+                      std::make_move_iterator(compiled.params.end()));
+        // A digest: the cursor is split on \x1f, which the expression text may hold.
+        canon += "|F" + sha256_hex(q.filter).substr(0, 32);
+    }
     std::string where;
     for (const auto& c : clauses) {
         where += where.empty() ? " WHERE " : " AND ";
@@ -296,24 +312,60 @@ std::string build_filter(const RunQuery& q, const std::vector<bool>& common_tags
 }
 
 /// Cursor = hex of "1\x1f<canon>\x1f<kind>\x1f<value>\x1f<run_key>", kind n (null), r, t.
-std::string make_cursor(const std::string& canon, const Statement& last, int sort_col,
-                        bool numeric) {
+std::string make_cursor(const std::string& canon, const Statement& last, int sort_col) {
     std::string kind = "n";
     std::string value;
-    if (!last.is_null(sort_col)) {
-        if (numeric) {
+    switch (last.column_type(sort_col)) {
+        case ColumnType::kNull:
+            break;
+        case ColumnType::kInteger:
+            kind = "i";
+            value = std::to_string(last.int64(sort_col));
+            break;
+        case ColumnType::kReal: {
             char buf[40];
             std::snprintf(buf, sizeof(buf), "%.17g", last.real(sort_col));
             kind = "r";
             value = buf;
-        } else {
+            break;
+        }
+        case ColumnType::kText:
+        case ColumnType::kBlob:
             kind = "t";
             value = last.text(sort_col);
-        }
+            break;
     }
     const std::string raw =
         "1\x1f" + canon + "\x1f" + kind + "\x1f" + value + "\x1f" + last.text(0);
     return hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+}
+
+/// A cursor taken apart: kind n (null), i, r or t; the sort value; the run key.
+struct Cursor {
+    std::string kind;
+    std::string value;
+    std::string key;
+};
+
+/// Reads a make_cursor() text; nullopt when it is not one or belongs to another query (`canon`).
+/// The value may hold the separator (an alias can): it is what lies between kind and key.
+std::optional<Cursor> read_cursor(std::string_view text, const std::string& canon) {
+    const std::string raw = unhex(text);
+    const std::string head = "1\x1f" + canon + "\x1f";
+    if (!std::string_view(raw).starts_with(head) || raw.size() < head.size() + 2 ||
+        raw[head.size() + 1] != '\x1f') {
+        return std::nullopt;
+    }
+    Cursor c;
+    c.kind = raw.substr(head.size(), 1);
+    const std::size_t value_at = head.size() + 2;
+    const std::size_t last_sep = raw.rfind('\x1f');
+    if (last_sep < value_at || (c.kind != "n" && c.kind != "i" && c.kind != "r" && c.kind != "t")) {
+        return std::nullopt;
+    }
+    c.value = raw.substr(value_at, last_sep - value_at);
+    c.key = raw.substr(last_sep + 1);
+    return c;
 }
 
 /// Per-path counters of a batch of changes, applied to the paths table in one pass.
@@ -437,7 +489,7 @@ struct Catalog::Writer {
         RUNICORN_ASSIGN_OR_RETURN(
             auto insert,
             db.prepare("INSERT INTO runs(" + std::string(kColumns) +
-                       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
         RUNICORN_ASSIGN_OR_RETURN(
             auto tag, db.prepare("INSERT OR IGNORE INTO run_tags(run_key, tag) VALUES(?, ?)"));
         RUNICORN_ASSIGN_OR_RETURN(
@@ -488,13 +540,16 @@ struct Catalog::Writer {
         stmt.bind(25, r.format_version);
         // These stay alive until run() below: bound without a copy.
         const std::string tags_json = json::serialize(tags);
-        const std::string summary_json = json::serialize(r.summary);
-        const std::string meta_json = json::serialize(r.meta);
+        // SQLite's JSON functions read these for filters: no bare NaN/Infinity in them.
+        const std::string summary_json = to_catalog_json(r.summary);
+        const std::string meta_json = to_catalog_json(r.meta);
+        const std::string config_json = to_catalog_json(e.config);
         stmt.bind_static(26, search);
         stmt.bind_static(27, tags_json);
         stmt.bind_static(28, summary_json);
         stmt.bind_static(29, meta_json);
         stmt.bind_static(30, e.signature);
+        stmt.bind_static(31, config_json);
         RUNICORN_RETURN_IF_ERROR(stmt.run());
         for (const auto& t : r.tags) {
             tag_.reset();
@@ -742,19 +797,17 @@ RunInfo Catalog::row_to_info(const Statement& s) const {
             }
         }
     }
-    auto summary = json::parse(s.text(27), ec);
-    if (!ec && summary.is_object()) {
-        r.summary = std::move(summary.get_object());
+    if (auto summary = from_catalog_json(s.text(27)); summary && summary->is_object()) {
+        r.summary = std::move(summary->get_object());
     }
-    auto meta = json::parse(s.text(28), ec);
-    if (!ec && meta.is_object()) {
-        r.meta = std::move(meta.get_object());
+    if (auto meta = from_catalog_json(s.text(28)); meta && meta->is_object()) {
+        r.meta = std::move(meta->get_object());
     }
     return r;
 }
 
 Result<RunPage> Catalog::query(const RunQuery& q) const {
-    const SortSpec spec = sort_spec(q.sort);
+    RUNICORN_ASSIGN_OR_RETURN(const SortSpec spec, sort_spec(q));
     const bool desc = q.descending.value_or(spec.default_desc);
     std::vector<bool> common_tags;
     if (q.limit > 0) {
@@ -769,7 +822,10 @@ Result<RunPage> Catalog::query(const RunQuery& q) const {
     }
     std::vector<SqlValue> values;
     std::string canon = std::to_string(static_cast<int>(q.sort)) + (desc ? "d" : "a");
-    const std::string where = build_filter(q, common_tags, values, canon);
+    if (q.sort == RunSort::kSummary) {
+        canon += "|k" + sha256_hex(q.sort_field).substr(0, 32);
+    }
+    RUNICORN_ASSIGN_OR_RETURN(const std::string where, build_filter(q, common_tags, values, canon));
 
     RunPage page;
     if (q.count) {
@@ -779,7 +835,7 @@ Result<RunPage> Catalog::query(const RunQuery& q) const {
         } else {
             RUNICORN_ASSIGN_OR_RETURN(auto count,
                                       db_->prepare("SELECT COUNT(*) FROM runs" + where));
-            bind_all(count, values);
+            count.bind_all(values);
             RUNICORN_ASSIGN_OR_RETURN(bool row, count.step());
             page.total = row ? static_cast<std::uint64_t>(count.int64(0)) : 0;
         }
@@ -788,64 +844,68 @@ Result<RunPage> Catalog::query(const RunQuery& q) const {
     // A page is read in two parts, each in index order: the rows whose sort value is set, then
     // (nulls last, in either direction) the rows without one, by run key. A cursor names the
     // part it stopped in and its last (value, run key).
-    const std::string& col = spec.column;
     const std::string cmp = desc ? "<" : ">";
     const std::string dir = desc ? " DESC" : " ASC";
-    bool skip_values_part = false;
-    std::string value_keyset;
-    std::string null_keyset;
-    std::vector<SqlValue> value_keys;
-    std::vector<SqlValue> null_keys;
+    std::optional<Cursor> cursor;
     if (!q.cursor.empty()) {
-        const std::string raw = unhex(q.cursor);
-        std::vector<std::string> parts;
-        for (std::size_t pos = 0;;) {
-            const auto sep = raw.find('\x1f', pos);
-            parts.push_back(raw.substr(pos, sep - pos));
-            if (sep == std::string::npos) {
-                break;
-            }
-            pos = sep + 1;
-        }
-        if (parts.size() != 5 || parts[0] != "1" || parts[1] != canon ||
-            (parts[2] != "n" && parts[2] != "r" && parts[2] != "t")) {
+        cursor = read_cursor(q.cursor, canon);
+        if (!cursor) {
             return Status::invalid_argument(
                 "the cursor does not belong to this query (same sort, order and filters needed)");
         }
-        if (parts[2] == "n") {
-            skip_values_part = true;
-            null_keyset = "run_key " + cmp + " ?";
-            null_keys.emplace_back(parts[4]);
-        } else {
-            value_keyset = "(" + col + ", run_key) " + cmp + " (?, ?)";
-            if (parts[2] == "r") {
-                value_keys.emplace_back(std::strtod(parts[3].c_str(), nullptr));
-            } else {
-                value_keys.emplace_back(parts[3]);
-            }
-            value_keys.emplace_back(parts[4]);
-        }
     }
-    const auto with_clause = [&where](const std::string& c) {
-        return where + (where.empty() ? " WHERE " : " AND ") + c;
-    };
     const std::size_t want = q.limit > 0 ? q.limit + 1 : 0;  // one more tells whether a page
                                                              // follows
-    const int sort_col = column_index(col);
     bool more = false;
     std::string last_cursor;
-    const auto run_part = [&](const std::string& part_where, const std::string& order,
-                              const std::vector<SqlValue>& keys) -> Status {
-        std::string sql =
-            "SELECT " + std::string(kColumns) + " FROM runs" + part_where + " ORDER BY " + order;
-        const std::size_t room = want > 0 ? want - page.runs.size() : 0;
-        if (want > 0) {
-            sql += " LIMIT " + std::to_string(room);
+    // The sort value is selected after the row's columns, for the cursor.
+    const auto run_part = [&](bool values_part) -> Status {
+        SqlFragment sql{"SELECT " + std::string(kColumns) + ", ", {}};
+        const auto add_expr = [&sql, &spec] {
+            sql.sql += spec.expr.sql;
+            sql.params.insert(sql.params.end(), spec.expr.params.begin(), spec.expr.params.end());
+        };
+        add_expr();
+        sql.sql += " FROM runs" + where;
+        sql.params.insert(sql.params.end(), values.begin(), values.end());
+        const auto and_clause = [&sql] {
+            sql.sql += sql.sql.ends_with(" FROM runs") ? " WHERE " : " AND ";
+        };
+        if (spec.nullable) {
+            and_clause();
+            add_expr();
+            sql.sql += values_part ? " IS NOT NULL" : " IS NULL";
         }
-        RUNICORN_ASSIGN_OR_RETURN(auto stmt, db_->prepare(sql));
-        std::vector<SqlValue> all = values;
-        all.insert(all.end(), keys.begin(), keys.end());
-        bind_all(stmt, all);
+        if (cursor && values_part) {
+            and_clause();
+            sql.sql += "(";
+            add_expr();
+            sql.sql += ", run_key) " + cmp + " (?, ?)";
+            if (cursor->kind == "i") {
+                sql.params.emplace_back(
+                    static_cast<std::int64_t>(std::strtoll(cursor->value.c_str(), nullptr, 10)));
+            } else if (cursor->kind == "r") {
+                sql.params.emplace_back(std::strtod(cursor->value.c_str(), nullptr));
+            } else {
+                sql.params.emplace_back(cursor->value);
+            }
+            sql.params.emplace_back(cursor->key);
+        } else if (cursor && cursor->kind == "n") {
+            and_clause();
+            sql.sql += "run_key " + cmp + " ?";
+            sql.params.emplace_back(cursor->key);
+        }
+        sql.sql += " ORDER BY ";
+        if (values_part) {
+            add_expr();
+            sql.sql += dir + ", ";
+        }
+        sql.sql += "run_key" + dir;
+        if (want > 0) {
+            sql.sql += " LIMIT " + std::to_string(want - page.runs.size());
+        }
+        RUNICORN_ASSIGN_OR_RETURN(auto stmt, db_->prepare(sql.sql));
+        stmt.bind_all(sql.params);
         for (;;) {
             RUNICORN_ASSIGN_OR_RETURN(bool row, stmt.step());
             if (!row) {
@@ -857,23 +917,15 @@ Result<RunPage> Catalog::query(const RunQuery& q) const {
             }
             page.runs.push_back(row_to_info(stmt));
             if (q.limit > 0 && page.runs.size() == q.limit) {
-                last_cursor = make_cursor(canon, stmt, sort_col, spec.numeric);
+                last_cursor = make_cursor(canon, stmt, kColumnCount);
             }
         }
     };
-    if (!skip_values_part) {
-        std::string part = spec.nullable ? with_clause(col + " IS NOT NULL") : where;
-        if (!value_keyset.empty()) {
-            part += (part.empty() ? " WHERE " : " AND ") + value_keyset;
-        }
-        RUNICORN_RETURN_IF_ERROR(run_part(part, col + dir + ", run_key" + dir, value_keys));
+    if (!cursor || cursor->kind != "n") {
+        RUNICORN_RETURN_IF_ERROR(run_part(true));
     }
     if (spec.nullable && !more && (want == 0 || page.runs.size() < want)) {
-        std::string part = with_clause(col + " IS NULL");
-        if (!null_keyset.empty()) {
-            part += " AND " + null_keyset;
-        }
-        RUNICORN_RETURN_IF_ERROR(run_part(part, "run_key" + dir, null_keys));
+        RUNICORN_RETURN_IF_ERROR(run_part(false));
     }
     if (more) {
         page.next_cursor = std::move(last_cursor);
@@ -886,6 +938,7 @@ Result<std::optional<std::uint64_t>> Catalog::kept_count(const RunQuery& q) cons
     // and (for live runs) a path prefix; anything else needs COUNT(*).
     const bool by_path = q.path && !q.path->empty();
     if (!q.tags.empty() || !q.text.empty() || q.created_from || q.created_to ||
+        q.filter.find_first_not_of(" \t\r\n") != std::string::npos ||
         q.deleted == DeletedFilter::kAny || (q.path && (q.path->empty() || q.exact_path)) ||
         (by_path && q.deleted != DeletedFilter::kExclude)) {
         return std::optional<std::uint64_t>();

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include <runicorn/plugin/run_store.hpp>
 #include <runicorn/result.hpp>
 
@@ -20,6 +22,9 @@ struct CatalogEntry {
     std::string rel_dir;        ///< Run folder relative to the storage root, '/'-separated.
     std::string discovery_key;  ///< Sorts like v0.6 discovery order (discovery_key()).
     std::string signature;      ///< The stamps of the files read (RunFileStamps::signature()).
+    /// assets.json's `config` object (args, extra, config_files), for config.* filters (API.md
+    /// §4.2); empty when absent.
+    boost::json::object config;
 };
 
 /// What the catalog remembers of a run for change detection.
@@ -41,13 +46,14 @@ std::string discovery_key(const plugin::RunLocation& location, std::string_view 
                           std::int64_t legacy_mtime_ns);
 
 /// The rebuildable run catalog, `index/catalog.sqlite` (FORMAT.md §7.4): runs, tags and per-path
-/// counts, answering listings with keyset pagination. It is a cache of the run folders:
-/// replace_all() from a fresh scan gives the same answers as incremental upserts.
+/// counts, answering listings with keyset pagination and filter expressions (API.md §4.2) over
+/// each run's columns, tags and its summary, meta and config kept as JSON text. It is a cache of
+/// the run folders: replace_all() from a fresh scan gives the same answers as incremental upserts.
 ///
 /// Thread safety: externally synchronized (one connection; the caller serialises access).
 class Catalog {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     /// Opens or creates the catalog at `file` (":memory:" for tests). A file written with another
     /// schema version is emptied and recreated (a reindex fills it again).
@@ -79,7 +85,8 @@ public:
     Status set_meta_value(std::string_view key, std::string_view value);
 
     /// Runs matching `query`, sorted and paged. INVALID_ARGUMENT for a cursor that does not belong
-    /// to this query.
+    /// to this query, for a RunSort::kSummary without a key, and for a bad filter expression
+    /// (filter::Error::to_status(): filter::error_from_status() reads code and position back).
     Result<plugin::RunPage> query(const plugin::RunQuery& query) const;
     /// Per-path counts, every run path and its ancestors, sorted by path.
     Result<std::vector<plugin::PathStats>> path_stats() const;

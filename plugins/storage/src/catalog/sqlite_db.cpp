@@ -1,5 +1,7 @@
 #include "sqlite_db.hpp"
 
+#include <type_traits>
+
 #include <sqlite3.h>
 
 namespace runicorn::storage::catalog {
@@ -31,6 +33,25 @@ void Statement::bind(int index, const std::optional<double>& value) {
 }
 void Statement::bind(int index, const std::optional<std::int64_t>& value) {
     value ? bind(index, *value) : bind_null(index);
+}
+
+void Statement::bind_all(const std::vector<SqlValue>& values) {
+    int i = 1;
+    for (const auto& v : values) {
+        std::visit(
+            [&](const auto& x) {
+                using T = std::decay_t<decltype(x)>;
+                if constexpr (std::is_same_v<T, std::nullptr_t>) {
+                    bind_null(i);
+                } else if constexpr (std::is_same_v<T, std::string>) {
+                    bind(i, std::string_view(x));
+                } else {
+                    bind(i, x);
+                }
+            },
+            v);
+        ++i;
+    }
 }
 
 Result<bool> Statement::step() {
@@ -67,6 +88,20 @@ void Statement::reset() {
 }
 
 bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+ColumnType Statement::column_type(int col) const {
+    switch (sqlite3_column_type(stmt_, col)) {
+        case SQLITE_INTEGER:
+            return ColumnType::kInteger;
+        case SQLITE_FLOAT:
+            return ColumnType::kReal;
+        case SQLITE_TEXT:
+            return ColumnType::kText;
+        case SQLITE_BLOB:
+            return ColumnType::kBlob;
+        default:
+            return ColumnType::kNull;
+    }
+}
 std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
 double Statement::real(int col) const { return sqlite3_column_double(stmt_, col); }
 std::string Statement::text(int col) const {

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include <runicorn/result.hpp>
 
@@ -13,6 +15,12 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace runicorn::storage::catalog {
+
+/// A value to bind to a statement parameter.
+using SqlValue = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
+
+/// What a result column holds in the current row.
+enum class ColumnType { kInteger, kReal, kText, kBlob, kNull };
 
 /// A prepared statement: bind, step, read columns; reset() to run it again.
 /// Thread safety: externally synchronized.
@@ -36,6 +44,8 @@ public:
     void bind(int index, const std::optional<std::string>& value);
     void bind(int index, const std::optional<double>& value);
     void bind(int index, const std::optional<std::int64_t>& value);
+    /// Binds values[i] to parameter i + 1 (copies of the strings).
+    void bind_all(const std::vector<SqlValue>& values);
 
     /// Advances: true for a row, false when done; errors come back as a Status naming the SQL.
     Result<bool> step();
@@ -44,6 +54,7 @@ public:
     void reset();
 
     bool is_null(int col) const;
+    ColumnType column_type(int col) const;
     std::int64_t int64(int col) const;
     double real(int col) const;
     std::string text(int col) const;
