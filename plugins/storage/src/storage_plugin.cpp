@@ -1,10 +1,12 @@
 #include <memory>
 
+#include <runicorn/plugin/metric_series.hpp>
 #include <runicorn/plugin/plugin.hpp>
 #include <runicorn/plugin/run_store.hpp>
 
 #include "folder_run_store.hpp"
 #include "folder_watcher.hpp"
+#include "series_service.hpp"
 #include "storage_settings.hpp"
 
 namespace runicorn::storage {
@@ -19,10 +21,14 @@ public:
         RUNICORN_ASSIGN_OR_RETURN(settings_, parse_storage_settings(ctx.config()));
         FolderRunStore::Options options;
         options.check_liveness = settings_.check_liveness;
+        options.write_v06_index = settings_.write_v06_index;
         root_ = ctx.storage_root();
         log_ = ctx.logger();
         store_ = std::make_shared<FolderRunStore>(root_, log_, options);
-        return ctx.provide<plugin::RunStore>(store_);
+        RUNICORN_RETURN_IF_ERROR(ctx.provide<plugin::RunStore>(store_));
+        // The metric-series engine (API.md §2.3, §4.3), over the same store.
+        return ctx.provide<plugin::MetricSeries>(
+            std::make_shared<SeriesService>(store_, log_, SeriesService::Options{}));
     }
 
     Status start() override {
