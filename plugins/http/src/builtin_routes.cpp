@@ -127,8 +127,12 @@ std::string render_page(const BuiltinContext& context) {
     html += "</section>\n";
     html +=
         "<section class=\"card\">\n<h2>Web UI</h2>\n<p>The web UI is not built yet. This page "
-        "stands in for it until then; the REST API is served under <code>/api</code>.</p>\n"
-        "</section>\n";
+        "stands in for it until then; the REST API is served under <code>/api</code> and "
+        "documented at <a href=\"/docs\">/docs</a>.</p>\n<p>To build the UI, run "
+        "<code>cmake --build &lt;build dir&gt; --target web_ui</code> (needs Node.js 18 or newer "
+        "and npm); it lands in the http plugin&#39;s <code>web/</code> folder and is served at "
+        "once. Or point <code>RUNICORN_FRONTEND_DIST</code> at a built <code>dist</code> "
+        "folder and restart the viewer.</p>\n</section>\n";
     html += "<footer>runicorn-cpp &middot; compatible with Runicorn " +
             std::string(kCompatVersion) + "</footer>\n</main>\n</body>\n</html>\n";
     return html;
@@ -146,6 +150,9 @@ Status add_builtin_routes(RouteTable& routes, const BuiltinContext& context) {
                              body["version"] = version_of(context);
                              body["compat_version"] = kCompatVersion;
                              body["implementation"] = kImplementation;
+                             if (context.health_extension) {
+                                 context.health_extension(request, body);
+                             }
                              if (auto nonce = request.query_value("nonce")) {
                                  body["nonce"] = *nonce;
                              }

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
+
+#include <boost/json/object.hpp>
 
 #include <runicorn/plugin/http_routes.hpp>
 #include <runicorn/plugin/kernel_info.hpp>
@@ -16,6 +19,8 @@ namespace runicorn::http_plugin {
 struct BuiltinContext {
     std::shared_ptr<plugin::KernelInfo> kernel;
     std::filesystem::path storage_root;
+    /// Adds the run API's fields to the /api/health body (api/system_routes.hpp); may be empty.
+    std::function<void(const plugin::HttpRequest&, boost::json::object&)> health_extension = {};
 };
 
 /// Adds the routes the http plugin serves itself:
@@ -28,7 +33,7 @@ Status add_builtin_routes(RouteTable& routes, const BuiltinContext& context);
 
 /// The page served at / and at every other path outside /api while the web UI is not built: a
 /// self-contained HTML page (inline CSS, no external resources) with the version, the storage
-/// root and the plugins.
+/// root, the plugins, and how to build the UI or point RUNICORN_FRONTEND_DIST at one.
 std::shared_ptr<plugin::RouteHandler> make_ui_placeholder(BuiltinContext context);
 
 }  // namespace runicorn::http_plugin

@@ -7,6 +7,10 @@
 #include <random>
 #include <utility>
 
+#include <boost/json/object.hpp>
+
+#include "guard/auth_routes.hpp"
+#include "guard/origin_check.hpp"
 #include "http_config.hpp"
 #include "responses.hpp"
 
@@ -72,26 +76,47 @@ std::string hex8(std::uint32_t v) {
     return out;
 }
 
+// An escaped NUL is an attempt at path tricks (API.md §1.4): 403 "Unsafe path"; anything else
+// unparsable is a plain 400.
+plugin::HttpResponse malformed_target(std::string_view target) {
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (path.find("%00") != std::string_view::npos) {
+        return error_response(403, "Unsafe path");
+    }
+    return error_response(400, "Malformed request target");
+}
+
 }  // namespace
 
 bool is_api_path(std::string_view path) { return path == "/api" || path.starts_with("/api/"); }
 
+bool needs_token(std::string_view method, std::string_view path) {
+    if (path == "/openapi.json") {
+        return true;
+    }
+    const bool status_read = (method == "GET" || method == "HEAD") && path == "/api/auth/status";
+    return is_api_path(path) && !status_read;
+}
+
 Dispatcher::Dispatcher(std::shared_ptr<RouteTable> routes, std::string_view bind_host,
                        const std::vector<std::string>& allowed_hosts,
                        std::shared_ptr<plugin::RouteHandler> ui_fallback,
-                       std::shared_ptr<spdlog::logger> logger)
+                       std::shared_ptr<spdlog::logger> logger, GuardOptions guard)
     : routes_(std::move(routes)),
       allowed_hosts_{"localhost", "127.0.0.1", "[::1]"},
       ui_fallback_(std::move(ui_fallback)),
       logger_(std::move(logger)),
+      guard_(std::move(guard)),
       request_id_salt_(random_salt()) {
-    // The bind address is allowed when it names one host (a wildcard never does, and 0.0.0.0 is
-    // refused by the config anyway).
+    // The bind address is allowed when it names one host (a wildcard never does).
     std::string bound = to_lower(url_host(bind_host));
-    if (bound != "0.0.0.0" && bound != "[::]") {
+    if (bound != "0.0.0.0" && bound != "[::]" && bound != "[0:0:0:0:0:0:0:0]") {
         allowed_hosts_.push_back(std::move(bound));
     }
     allowed_hosts_.insert(allowed_hosts_.end(), allowed_hosts.begin(), allowed_hosts.end());
+    if (!guard_.clock) {
+        guard_.clock = [] { return std::chrono::steady_clock::now(); };
+    }
 }
 
 bool Dispatcher::host_allowed(std::string_view host_header) const {
@@ -105,7 +130,7 @@ std::string Dispatcher::next_request_id() {
 }
 
 std::optional<plugin::HttpResponse> Dispatcher::before_body(
-    const plugin::HttpRequest& request) const {
+    const plugin::HttpRequest& request, plugin::HeaderList* response_headers) const {
     const std::string* host = nullptr;
     for (const auto& [name, value] : request.headers) {
         if (name == "host") {
@@ -119,10 +144,52 @@ std::optional<plugin::HttpResponse> Dispatcher::before_body(
         return error_response(400, "Missing Host header");
     }
     if (!host_allowed(*host)) {
-        return error_response(403, "Host '" + *host + "' is not allowed");
+        return error_response(403, "Host not allowed");
     }
-    if (!parse_target(request.target)) {
-        return error_response(400, "Malformed request target");
+    auto target = parse_target(request.target);
+    if (!target) {
+        return malformed_target(request.target);
+    }
+    const std::string& path = target->path;
+
+    plugin::HeaderList extra = cors_headers(request, guard_.allowed_origins);
+    const auto refuse = [&extra](plugin::HttpResponse response) {
+        response.headers.insert(response.headers.end(), extra.begin(), extra.end());
+        return response;
+    };
+    if (guard_.rate_limiter != nullptr) {
+        const RateLimiter::Decision d =
+            guard_.rate_limiter->check(request.peer_address, request.method, path, guard_.clock());
+        if (d.limited) {
+            extra.emplace_back("X-RateLimit-Limit", std::to_string(d.limit));
+            extra.emplace_back("X-RateLimit-Remaining", std::to_string(d.remaining));
+            extra.emplace_back("X-RateLimit-Reset", std::to_string(d.reset_seconds));
+        }
+        if (!d.allowed) {
+            boost::json::object body;
+            body["detail"] = "Rate limit exceeded";
+            body["code"] = default_error_code(429);
+            body["retry_after"] = d.retry_after;
+            plugin::HttpResponse response = json_response(429, body);
+            response.headers.emplace_back("Retry-After", std::to_string(d.retry_after));
+            logger_->debug("rate limit: {} {} from {} refused for {} s", request.method, path,
+                           request.peer_address, d.retry_after);
+            return refuse(std::move(response));
+        }
+    }
+    if (request.method != "OPTIONS") {
+        if (needs_origin_check(request) && !origin_allowed(request, guard_.allowed_origins)) {
+            return refuse(error_response(403, "Origin not allowed"));
+        }
+        if (guard_.auth != nullptr && guard_.auth->required() &&
+            needs_token(request.method, path) && !guard_.auth->authenticated(request)) {
+            plugin::HttpResponse response = error_response(401, "Authentication required");
+            response.headers.emplace_back("WWW-Authenticate", "Bearer");
+            return refuse(std::move(response));
+        }
+    }
+    if (response_headers != nullptr) {
+        *response_headers = std::move(extra);
     }
     return std::nullopt;
 }
@@ -146,14 +213,56 @@ plugin::HttpResponse Dispatcher::call_handler(plugin::RouteHandler& handler,
     return error_response(500, "Internal Server Error (request id " + id + ")");
 }
 
-plugin::HttpResponse Dispatcher::dispatch(plugin::HttpRequest& request) {
+plugin::HttpResponse Dispatcher::dispatch(plugin::HttpRequest& request,
+                                          const plugin::HeaderList& extra_headers) {
+    plugin::HttpResponse response = route(request);
+    response.headers.insert(response.headers.end(), extra_headers.begin(), extra_headers.end());
+    return response;
+}
+
+plugin::HttpResponse Dispatcher::route(plugin::HttpRequest& request) {
     auto target = parse_target(request.target);
     if (!target) {
-        return error_response(400, "Malformed request target");
+        return malformed_target(request.target);
     }
     request.path = std::move(target->path);
     request.query = std::move(target->query);
-    RouteMatch match = routes_->match(request.method, target->segments);
+    const bool read_only = request.method == "GET" || request.method == "HEAD";
+    if (read_only && !is_api_path(request.path) && guard_.auth != nullptr) {
+        if (auto login = handle_login_link(request, *guard_.auth)) {
+            return std::move(*login);
+        }
+    }
+    const std::string_view lookup_method =
+        request.method == "OPTIONS" ? std::string_view("GET") : std::string_view(request.method);
+    RouteMatch match = routes_->match(lookup_method, target->segments);
+    if (request.method == "OPTIONS") {
+        plugin::HttpResponse response;
+        response.status = 204;
+        response.content_type.clear();
+        std::string allow;
+        if (match.kind == RouteMatch::Kind::kFound) {
+            allow = "GET, HEAD";
+            const RouteMatch others = routes_->match("OPTIONS", target->segments);
+            for (const std::string& m : others.allow) {
+                if (m != "GET" && m != "HEAD") {
+                    allow += ", " + m;
+                }
+            }
+        } else {
+            for (const std::string& m : match.allow) {
+                allow += allow.empty() ? m : ", " + m;
+            }
+        }
+        if (allow.empty() && !is_api_path(request.path)) {
+            allow = "GET, HEAD";
+        }
+        if (allow.empty()) {
+            return error_response(404, "Not Found");
+        }
+        response.headers.emplace_back("Allow", allow + ", OPTIONS");
+        return response;
+    }
     switch (match.kind) {
         case RouteMatch::Kind::kFound:
             request.path_params = std::move(match.params);
@@ -171,7 +280,7 @@ plugin::HttpResponse Dispatcher::dispatch(plugin::HttpRequest& request) {
             break;
     }
     if (ui_fallback_ != nullptr && !is_api_path(request.path)) {
-        if (request.method == "GET" || request.method == "HEAD") {
+        if (read_only) {
             return call_handler(*ui_fallback_, request);
         }
         plugin::HttpResponse response = error_response(405, "Method Not Allowed");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/json/value.hpp>
@@ -30,6 +31,27 @@ std::string to_lower(std::string_view s) {
     std::transform(out.begin(), out.end(), out.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
+}
+
+constexpr std::size_t kMinTotalConnections = 1024;
+constexpr std::size_t kMaxConnections = 1000000;
+
+std::optional<std::size_t> integer_in(const boost::json::value& value, std::size_t min,
+                                      std::size_t max) {
+    if (value.is_int64() && value.get_int64() >= 0) {
+        const auto n = static_cast<std::size_t>(value.get_int64());
+        if (n >= min && n <= max) {
+            return n;
+        }
+    } else if (value.is_uint64() && value.get_uint64() >= min && value.get_uint64() <= max) {
+        return static_cast<std::size_t>(value.get_uint64());
+    }
+    return std::nullopt;
+}
+
+bool valid_token(std::string_view t) {
+    return t.size() >= 16 && t.size() <= 512 &&
+           std::all_of(t.begin(), t.end(), [](char c) { return c > ' ' && c < 0x7f; });
 }
 
 }  // namespace
@@ -99,16 +121,116 @@ Result<HttpConfig> parse_http_config(const boost::json::object& config) {
                 }
                 out.allowed_hosts.push_back(std::move(host));
             }
+        } else if (key == "allowed_origins") {
+            const auto* array = value.if_array();
+            if (array == nullptr) {
+                return Status::invalid_argument("/allowed_origins must be an array of strings");
+            }
+            for (std::size_t i = 0; i < array->size(); ++i) {
+                const std::string pointer = "/allowed_origins/" + std::to_string(i);
+                const auto* s = (*array)[i].if_string();
+                if (s == nullptr) {
+                    return Status::invalid_argument(pointer + " must be a string");
+                }
+                auto origin = normalize_origin(*s);
+                if (!origin) {
+                    return Status::invalid_argument(
+                        pointer + " must be an origin like 'http://host:port' (never '*'), got '" +
+                        std::string(*s) + "'");
+                }
+                out.allowed_origins.push_back(std::move(*origin));
+            }
+        } else if (key == "token") {
+            const auto* s = value.if_string();
+            if (s == nullptr || !valid_token(*s)) {
+                return Status::invalid_argument(
+                    "/token must be a string of 16 to 512 printable ASCII characters");
+            }
+            out.token = std::string(*s);
+        } else if (key == "remote_mode" || key == "require_token") {
+            if (!value.is_bool()) {
+                return Status::invalid_argument("/" + std::string(key) + " must be a boolean");
+            }
+            (key == "remote_mode" ? out.remote_mode : out.require_token) = value.get_bool();
+        } else if (key == "max_connections") {
+            const auto n = integer_in(value, kMinTotalConnections, kMaxConnections);
+            if (!n) {
+                return Status::invalid_argument(
+                    "/max_connections must be an integer between 1024 and 1000000");
+            }
+            out.max_connections = *n;
+        } else if (key == "max_connections_per_peer") {
+            const auto n = integer_in(value, 1, kMaxConnections);
+            if (!n) {
+                return Status::invalid_argument(
+                    "/max_connections_per_peer must be an integer between 1 and 1000000");
+            }
+            out.max_connections_per_peer = *n;
         } else {
             out.ignored_keys.emplace_back(key);
         }
     }
-    if (!is_loopback_host(out.host)) {
-        return Status::invalid_argument("binding to '" + out.host +
-                                        "' (not loopback) needs an access token, which this "
-                                        "build does not support yet");
+    if (out.host == "localhost" || out.host.find(':') != std::string::npos ||
+        std::all_of(out.host.begin(), out.host.end(),
+                    [](unsigned char c) { return std::isdigit(c) != 0 || c == '.'; })) {
+        boost::system::error_code ec;
+        if (out.host != "localhost") {
+            (void)boost::asio::ip::make_address(out.host, ec);
+        }
+        if (!ec) {
+            return out;
+        }
     }
-    return out;
+    return Status::invalid_argument("/host must be an IP address or 'localhost', got '" + out.host +
+                                    "'");
+}
+
+bool HttpConfig::token_required() const {
+    return remote_mode || require_token || !is_loopback_host(host);
+}
+
+std::optional<std::string> normalize_origin(std::string_view origin) {
+    std::string lower = to_lower(origin);
+    while (!lower.empty() && lower.back() == '/') {
+        lower.pop_back();
+    }
+    std::string_view rest;
+    if (lower.starts_with("http://")) {
+        rest = std::string_view(lower).substr(7);
+    } else if (lower.starts_with("https://")) {
+        rest = std::string_view(lower).substr(8);
+    } else {
+        return std::nullopt;
+    }
+    if (rest.empty() || rest.find_first_of("/?#@ *") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    // host[:port]: the host is a name or a bracketed IPv6 literal.
+    std::string_view host = rest;
+    if (rest.front() == '[') {
+        const std::size_t close = rest.find(']');
+        if (close == std::string_view::npos) {
+            return std::nullopt;
+        }
+        host = rest.substr(0, close + 1);
+        rest = rest.substr(close + 1);
+    } else {
+        const std::size_t colon = rest.find(':');
+        host = rest.substr(0, colon);
+        rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon);
+    }
+    if (!is_host_name(host)) {
+        return std::nullopt;
+    }
+    if (!rest.empty()) {
+        const std::string_view port = rest.substr(1);
+        if (rest.front() != ':' || port.empty() || port.size() > 5 ||
+            !std::all_of(port.begin(), port.end(),
+                         [](unsigned char c) { return std::isdigit(c) != 0; })) {
+            return std::nullopt;
+        }
+    }
+    return lower;
 }
 
 }  // namespace runicorn::http_plugin

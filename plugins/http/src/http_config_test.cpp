@@ -77,19 +77,59 @@ TEST(HttpConfigTest, RefusesBadHost) {
     EXPECT_EQ(error_of(R"({"host": ["127.0.0.1"]})"), expected);
 }
 
-TEST(HttpConfigTest, RefusesNonLoopbackHostWithoutToken) {
-    EXPECT_EQ(error_of(R"({"host": "0.0.0.0"})"),
-              Status::invalid_argument("binding to '0.0.0.0' (not loopback) needs an access "
-                                       "token, which this build does not support yet"));
-    EXPECT_EQ(error_of(R"({"host": "192.168.1.20"})"),
-              Status::invalid_argument("binding to '192.168.1.20' (not loopback) needs an access "
-                                       "token, which this build does not support yet"));
-    EXPECT_EQ(error_of(R"({"host": "::"})"),
-              Status::invalid_argument("binding to '::' (not loopback) needs an access token, "
-                                       "which this build does not support yet"));
-    EXPECT_EQ(error_of(R"({"host": "example.com"})"),
-              Status::invalid_argument("binding to 'example.com' (not loopback) needs an access "
-                                       "token, which this build does not support yet"));
+TEST(HttpConfigTest, NonLoopbackBindRequiresTheToken) {
+    for (const char* host : {"0.0.0.0", "192.168.1.20", "::"}) {
+        auto config = parse_http_config(obj(R"({"host": ")" + std::string(host) + R"("})"));
+        ASSERT_TRUE(config.has_value()) << host;
+        EXPECT_TRUE(config->token_required()) << host;
+    }
+    EXPECT_FALSE(parse_http_config({}).value().token_required());
+    EXPECT_TRUE(parse_http_config(obj(R"({"remote_mode": true})")).value().token_required());
+    EXPECT_TRUE(parse_http_config(obj(R"({"require_token": true})")).value().token_required());
+    EXPECT_EQ(
+        error_of(R"({"host": "example.com"})"),
+        Status::invalid_argument("/host must be an IP address or 'localhost', got 'example.com'"));
+    EXPECT_EQ(error_of(R"({"host": "1.2.3"})"),
+              Status::invalid_argument("/host must be an IP address or 'localhost', got '1.2.3'"));
+}
+
+TEST(HttpConfigTest, ReadsSecuritySettings) {
+    auto config = parse_http_config(obj(
+        R"({"token": "0123456789abcdef", "remote_mode": false, "require_token": true,
+            "allowed_origins": ["HTTP://Desk.App:8080/", "https://[::1]"],
+            "max_connections": 2048, "max_connections_per_peer": 8})"));
+    ASSERT_TRUE(config.has_value()) << config.error().message();
+    EXPECT_EQ(config->token, "0123456789abcdef");
+    EXPECT_TRUE(config->require_token);
+    EXPECT_THAT(config->allowed_origins, ElementsAre("http://desk.app:8080", "https://[::1]"));
+    EXPECT_EQ(config->max_connections, 2048U);
+    EXPECT_EQ(config->max_connections_per_peer, 8U);
+    EXPECT_TRUE(config->ignored_keys.empty());
+}
+
+TEST(HttpConfigTest, RefusesBadSecuritySettings) {
+    EXPECT_EQ(error_of(R"({"token": "short"})"),
+              Status::invalid_argument(
+                  "/token must be a string of 16 to 512 printable ASCII characters"));
+    EXPECT_EQ(error_of(R"({"token": "has a space in it ok"})"),
+              Status::invalid_argument(
+                  "/token must be a string of 16 to 512 printable ASCII characters"));
+    EXPECT_EQ(error_of(R"({"remote_mode": "yes"})"),
+              Status::invalid_argument("/remote_mode must be a boolean"));
+    EXPECT_EQ(error_of(R"({"allowed_origins": ["*"]})"),
+              Status::invalid_argument("/allowed_origins/0 must be an origin like "
+                                       "'http://host:port' (never '*'), got '*'"));
+    EXPECT_EQ(error_of(R"({"allowed_origins": ["http://a/b"]})"),
+              Status::invalid_argument("/allowed_origins/0 must be an origin like "
+                                       "'http://host:port' (never '*'), got 'http://a/b'"));
+    EXPECT_EQ(error_of(R"({"allowed_origins": "http://a"})"),
+              Status::invalid_argument("/allowed_origins must be an array of strings"));
+    EXPECT_EQ(
+        error_of(R"({"max_connections": 100})"),
+        Status::invalid_argument("/max_connections must be an integer between 1024 and 1000000"));
+    EXPECT_EQ(error_of(R"({"max_connections_per_peer": 0})"),
+              Status::invalid_argument(
+                  "/max_connections_per_peer must be an integer between 1 and 1000000"));
 }
 
 TEST(HttpConfigTest, RefusesBadAllowedHosts) {

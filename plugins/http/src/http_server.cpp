@@ -1,10 +1,13 @@
 #include "http_server.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -22,6 +25,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/http/message_generator.hpp>
 
+#include "guard/connection_limiter.hpp"
+#include "guard/security_headers.hpp"
 #include "responses.hpp"
 #include <sys/resource.h>
 
@@ -39,7 +44,12 @@ constexpr auto kBodyTimeout = std::chrono::seconds(30);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
-constexpr std::uint32_t kHeaderLimit = 8 * 1024;
+// The request line and the header block are limited separately (8 KiB each, API.md §1.3);
+// the parser's own limit covers both plus slack, and the split is checked after parsing.
+constexpr std::size_t kRequestLineLimit = 8 * 1024;
+constexpr std::size_t kHeaderBlockLimit = 8 * 1024;
+constexpr std::uint32_t kHeaderLimit = kRequestLineLimit + kHeaderBlockLimit + 1024;
+constexpr auto kRefusalLinger = std::chrono::seconds(2);
 constexpr std::uint64_t kBodyLimit = std::uint64_t{1024} * 1024;
 constexpr std::size_t kMaxHeaderCount = 100;
 
@@ -97,19 +107,30 @@ public:
         return next_id_++;
     }
 
+    /// The oldest session still waiting for (the rest of) a request header that has not been
+    /// evicted yet, or null (API.md §1.3: at the total cap it is closed to make room).
+    std::shared_ptr<HttpSession> oldest_awaiting_header();
+
 private:
     mutable std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;
-    std::unordered_map<std::uint64_t, std::weak_ptr<HttpSession>> sessions_;
+    std::map<std::uint64_t, std::weak_ptr<HttpSession>> sessions_;  // ordered: oldest first
     std::uint64_t next_id_ = 1;
 };
 
 /// What the listener and the sessions share. Thread safety: safe for concurrent use.
 struct SharedState {
+    SharedState(std::size_t max_connections, std::size_t max_per_peer)
+        : limiter(max_connections, max_per_peer) {}
+
     std::shared_ptr<Dispatcher> dispatcher;
     std::shared_ptr<spdlog::logger> logger;
     SessionRegistry registry;
+    ConnectionLimiter limiter;
+    std::shared_ptr<StreamUpgrader> streams;  // live: WebSocket/SSE hand-over; may be null
+    std::chrono::steady_clock::duration header_timeout = kHeaderTimeout;
+    std::chrono::steady_clock::duration body_timeout = kBodyTimeout;
 };
 
 std::string to_lower(std::string_view s) {
@@ -158,15 +179,10 @@ http::message_generator to_message(plugin::HttpResponse&& response, unsigned ver
             res.set(name, value);
         }
     };
-    set_default("X-Content-Type-Options", "nosniff");
-    set_default("Referrer-Policy", "no-referrer");
-    set_default("X-Frame-Options", "DENY");
-    set_default("Cache-Control", "no-store");
-    if (response.content_type.starts_with("text/html")) {
-        set_default("Content-Security-Policy",
-                    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
-                    "'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'");
+    for (const auto& [name, value] : security_headers(response.content_type)) {
+        set_default(name, value);
     }
+    set_default("Cache-Control", "no-store");
     res.keep_alive(keep_alive);
     if (head_only) {
         res.content_length(response.body.size());
@@ -182,16 +198,20 @@ http::message_generator to_message(plugin::HttpResponse&& response, unsigned ver
 /// Thread safety: strand-bound (shutdown() may be called from any thread).
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(tcp::socket&& socket, std::shared_ptr<SharedState> state)
-        : stream_(std::move(socket)), state_(std::move(state)), id_(state_->registry.next_id()) {
+    /// `peer` was counted by the connection limiter; the session uncounts it when destroyed.
+    HttpSession(tcp::socket&& socket, std::shared_ptr<SharedState> state, std::string peer)
+        : stream_(std::move(socket)),
+          deadline_(stream_.get_executor()),
+          state_(std::move(state)),
+          peer_(std::move(peer)),
+          id_(state_->registry.next_id()) {
         beast::error_code ec;
-        const tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
-        if (!ec) {
-            peer_ = peer.address().to_string();
-        }
         stream_.socket().set_option(tcp::no_delay(true), ec);
     }
-    ~HttpSession() { state_->registry.remove(id_); }
+    ~HttpSession() {
+        state_->limiter.release(peer_);
+        state_->registry.remove(id_);
+    }
     HttpSession(const HttpSession&) = delete;
     HttpSession& operator=(const HttpSession&) = delete;
     HttpSession(HttpSession&&) = delete;
@@ -210,6 +230,21 @@ public:
                   beast::bind_front_handler(&HttpSession::on_shutdown, shared_from_this()));
     }
 
+    /// True while waiting for a request header and not yet evicted; the caller that gets true
+    /// has claimed the session for eviction (evict()).
+    bool claim_for_eviction() {
+        bool expected = true;
+        return awaiting_header_.compare_exchange_strong(expected, false) &&
+               !evicted_.exchange(true);
+    }
+
+    /// Closes the connection if it is still waiting for its request header (the connection cap
+    /// needs its slot).
+    void evict() {
+        net::post(stream_.get_executor(),
+                  beast::bind_front_handler(&HttpSession::on_evict, shared_from_this()));
+    }
+
 private:
     void on_run() {
         if (!state_->registry.add(id_, weak_from_this())) {
@@ -218,9 +253,20 @@ private:
         do_read_header();
     }
 
+    void on_evict() {
+        if (reading_header_) {
+            state_->logger->debug("connection {} from {}: closed to make room (connection cap)",
+                                  id_, peer_);
+            stopping_ = true;
+            deadline_.cancel();
+            stream_.close();
+        }
+    }
+
     void on_shutdown() {
         stopping_ = true;
         if (reading_header_) {
+            deadline_.cancel();
             // Closing, not cancel(): a cancel that lands between two reads of the composed
             // async_read_header would be lost, and the next read would wait for its timeout.
             // On a closed socket the pending read ends with operation_aborted and any new one
@@ -237,33 +283,76 @@ private:
         parser_->header_limit(kHeaderLimit);
         parser_->body_limit(kBodyLimit);
         request_ = plugin::HttpRequest{};
+        admission_headers_.clear();
         reading_header_ = true;
-        stream_.expires_after(kHeaderTimeout);
+        awaiting_header_ = !evicted_.load();
+        arm_deadline(state_->header_timeout);
         http::async_read_header(
             stream_, buffer_, *parser_,
             beast::bind_front_handler(&HttpSession::on_read_header, shared_from_this()));
     }
 
+    // Deadlines (API.md §1.3): when one passes, the receive side is shut down, so the read in
+    // progress (or the next one of a composed read) ends at once, and the send side is still
+    // there for the 408. Unlike cancel(), this cannot fall between two reads and be lost.
+    void arm_deadline(std::chrono::steady_clock::duration timeout) {
+        deadline_passed_ = false;
+        stream_.expires_never();
+        deadline_.expires_after(timeout);
+        deadline_.async_wait(
+            beast::bind_front_handler(&HttpSession::on_deadline, shared_from_this()));
+    }
+
+    void on_deadline(beast::error_code ec) {
+        if (ec == net::error::operation_aborted ||
+            deadline_.expiry() > std::chrono::steady_clock::now()) {
+            return;  // cancelled or re-armed
+        }
+        deadline_passed_ = true;
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_receive, ignored);
+    }
+
     void on_read_header(beast::error_code ec, std::size_t /*bytes*/) {
         reading_header_ = false;
+        awaiting_header_ = false;
+        deadline_.cancel();
         if (ec) {
+            if (ec == http::error::header_limit && !deadline_passed_) {
+                // Over the parser's limit: a request line without its end in the first 8 KiB
+                // is a long URI, anything else a large header block.
+                const std::string_view seen(static_cast<const char*>(buffer_.data().data()),
+                                            buffer_.size());
+                const std::size_t eol = seen.find("\r\n");
+                if (eol == std::string_view::npos || eol > kRequestLineLimit) {
+                    return do_write(error_response(414, "Request line too long"), false);
+                }
+            }
             return on_read_error(ec);
+        }
+        if (deadline_passed_) {
+            return on_read_error(beast::error::timeout);
         }
         const auto& req = parser_->get();
         request_.method = std::string(req.method_string());
         request_.target = std::string(req.target());
         request_.peer_address = peer_;
+        std::size_t header_bytes = 0;
         for (const auto& field : req) {
             request_.headers.emplace_back(to_lower(field.name_string()),
                                           std::string(field.value()));
+            header_bytes += field.name_string().size() + field.value().size() + 4;
         }
         keep_alive_ = req.keep_alive();
-        if (request_.headers.size() > kMaxHeaderCount) {
+        if (request_.method.size() + request_.target.size() + 11 > kRequestLineLimit) {
+            return do_write(error_response(414, "Request line too long"), false);
+        }
+        if (request_.headers.size() > kMaxHeaderCount || header_bytes > kHeaderBlockLimit) {
             return do_write(error_response(431, "Request header fields too large"), false);
         }
         std::optional<plugin::HttpResponse> refusal;
         try {
-            refusal = state_->dispatcher->before_body(request_);
+            refusal = state_->dispatcher->before_body(request_, &admission_headers_);
         } catch (const std::exception& e) {
             state_->logger->error("checking a request header failed: {}", e.what());
             refusal = error_response(500, "Internal Server Error");
@@ -271,6 +360,9 @@ private:
         if (refusal) {
             // Keeping the connection would mean reading a body nobody wants; close instead.
             return do_write(std::move(*refusal), keep_alive_ && parser_->is_done());
+        }
+        if (state_->streams != nullptr && state_->streams->wants(request_)) {
+            return hand_over_stream();
         }
         if (parser_->is_done()) {
             return handle_request();
@@ -297,29 +389,46 @@ private:
         do_read_body();
     }
 
+    // The body is read piece by piece so that the 30 s deadline is an idle timeout: it restarts
+    // whenever bytes arrive.
     void do_read_body() {
-        stream_.expires_after(kBodyTimeout);
-        http::async_read(stream_, buffer_, *parser_,
-                         beast::bind_front_handler(&HttpSession::on_read_body, shared_from_this()));
+        arm_deadline(state_->body_timeout);
+        http::async_read_some(
+            stream_, buffer_, *parser_,
+            beast::bind_front_handler(&HttpSession::on_read_body, shared_from_this()));
     }
 
     void on_read_body(beast::error_code ec, std::size_t /*bytes*/) {
+        deadline_.cancel();
+        if (deadline_passed_) {
+            return on_read_error(beast::error::timeout);
+        }
         if (ec) {
             return on_read_error(ec);
+        }
+        if (!parser_->is_done()) {
+            return do_read_body();
         }
         handle_request();
     }
 
     void on_read_error(beast::error_code ec) {
-        if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || stopping_) {
-            // A normal close by the peer, or our own shutdown: nothing to report.
+        if (stopping_) {
             return do_close();
         }
-        if (ec == beast::error::timeout) {
-            // The stream has closed the socket already; no response can be sent.
-            state_->logger->debug("connection {} from {}: request not received in time", id_,
-                                  peer_);
-            return;
+        if (deadline_passed_ || ec == beast::error::timeout) {
+            // A connection that has sent nothing of a request (an idle keep-alive one) is just
+            // closed; one that started a request gets 408 (API.md §1.3).
+            if (buffer_.size() == 0 && !parser_->got_some()) {
+                return do_close();
+            }
+            state_->logger->debug("connection {} from {}: request not received before its deadline",
+                                  id_, peer_);
+            return do_write(error_response(408, "Request timeout"), false);
+        }
+        if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) {
+            // A normal close by the peer, or our own shutdown: nothing to report.
+            return do_close();
         }
         if (ec == http::error::header_limit) {
             return do_write(error_response(431, "Request header fields too large"), false);
@@ -337,11 +446,21 @@ private:
         do_close();
     }
 
+    // live: an admitted WebSocket upgrade or event stream leaves the HTTP session here; the
+    // upgrader owns the socket (still on this strand's executor) from now on.
+    void hand_over_stream() {
+        deadline_.cancel();
+        stream_.expires_never();
+        auto raw = parser_->release();
+        parser_.reset();
+        state_->streams->take(stream_.release_socket(), std::move(raw), std::move(request_));
+    }
+
     void handle_request() {
         request_.body = std::move(parser_->get().body());
         plugin::HttpResponse response;
         try {
-            response = state_->dispatcher->dispatch(request_);
+            response = state_->dispatcher->dispatch(request_, admission_headers_);
         } catch (const std::exception& e) {
             state_->logger->error("dispatching {} {} failed: {}", request_.method, request_.target,
                                   e.what());
@@ -388,20 +507,92 @@ private:
 
     void do_close() {
         // Send FIN; the socket itself closes when the last handler lets go of the session.
+        deadline_.cancel();
         beast::error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     }
 
     beast::tcp_stream stream_;
+    net::steady_timer deadline_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::shared_ptr<SharedState> state_;
     plugin::HttpRequest request_;
+    plugin::HeaderList admission_headers_;  // from before_body, for the response
     std::string peer_;
     std::uint64_t id_;
     bool keep_alive_ = false;
     bool reading_header_ = false;
     bool stopping_ = false;
+    bool deadline_passed_ = false;
+    std::atomic<bool> awaiting_header_{false};  // read by the listener for eviction
+    std::atomic<bool> evicted_{false};
+};
+
+std::shared_ptr<HttpSession> SessionRegistry::oldest_awaiting_header() {
+    const std::lock_guard lock(mutex_);
+    for (const auto& [id, weak] : sessions_) {
+        if (auto session = weak.lock(); session && session->claim_for_eviction()) {
+            return session;
+        }
+    }
+    return nullptr;
+}
+
+/// Answers a connection refused at the connection cap with 503 {"detail": "Too many
+/// connections"} and closes it, reading (and dropping) what the client sends for a moment so
+/// that the close does not become a reset that destroys the response.
+/// Thread safety: strand-bound.
+class RefusedConnection : public std::enable_shared_from_this<RefusedConnection> {
+public:
+    explicit RefusedConnection(tcp::socket&& socket) : stream_(std::move(socket)) {}
+
+    void run() {
+        net::dispatch(stream_.get_executor(),
+                      beast::bind_front_handler(&RefusedConnection::do_write, shared_from_this()));
+    }
+
+private:
+    void do_write() {
+        http::response<http::string_body> res{http::status::service_unavailable, 11};
+        const plugin::HttpResponse body = error_response(503, "Too many connections");
+        res.set(http::field::content_type, body.content_type);
+        for (const auto& [name, value] : security_headers(body.content_type)) {
+            res.set(name, value);
+        }
+        res.set(http::field::cache_control, "no-store");
+        res.keep_alive(false);
+        res.body() = body.body;
+        res.prepare_payload();
+        stream_.expires_after(kWriteTimeout);
+        beast::async_write(
+            stream_, http::message_generator(std::move(res)),
+            beast::bind_front_handler(&RefusedConnection::on_write, shared_from_this()));
+    }
+
+    void on_write(beast::error_code ec, std::size_t /*bytes*/) {
+        if (ec) {
+            return;
+        }
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.expires_after(kRefusalLinger);
+        do_drain();
+    }
+
+    void do_drain() {
+        stream_.async_read_some(
+            net::buffer(scratch_),
+            beast::bind_front_handler(&RefusedConnection::on_drain, shared_from_this()));
+    }
+
+    void on_drain(beast::error_code ec, std::size_t /*bytes*/) {
+        if (!ec) {
+            do_drain();
+        }
+    }
+
+    beast::tcp_stream stream_;
+    std::array<char, 4096> scratch_{};
 };
 
 /// Accepts connections and hands each to a new HttpSession on its own strand.
@@ -472,11 +663,35 @@ private:
             return;
         }
         try {
-            std::make_shared<HttpSession>(std::move(socket), state_)->run();
+            admit(std::move(socket));
         } catch (const std::exception& e) {
             state_->logger->error("starting a session failed: {}", e.what());
         }
         do_accept();
+    }
+
+    // The connection caps of API.md §1.3: at the total cap the oldest connection still waiting
+    // for its request header makes room; a connection that still does not fit gets 503.
+    void admit(tcp::socket socket) {
+        beast::error_code ec;
+        const tcp::endpoint peer = socket.remote_endpoint(ec);
+        std::string address = ec ? std::string() : peer.address().to_string();
+        ConnectionLimiter::Verdict verdict = state_->limiter.acquire(address);
+        if (verdict == ConnectionLimiter::Verdict::kTotalFull) {
+            if (auto victim = state_->registry.oldest_awaiting_header()) {
+                victim->evict();
+                verdict = state_->limiter.acquire(address, /*force=*/true);
+            }
+        }
+        if (verdict != ConnectionLimiter::Verdict::kAdmit) {
+            state_->logger->warn("refusing a connection from {}: {}", address,
+                                 verdict == ConnectionLimiter::Verdict::kPeerFull
+                                     ? "too many connections from this address"
+                                     : "too many connections");
+            std::make_shared<RefusedConnection>(std::move(socket))->run();
+            return;
+        }
+        std::make_shared<HttpSession>(std::move(socket), state_, std::move(address))->run();
     }
 
     void on_backoff(beast::error_code ec) {
@@ -572,9 +787,17 @@ Status HttpServer::start() {
     raise_open_file_limit(*logger_);
 
     auto runtime = std::make_unique<Runtime>(config_.threads);
-    runtime->state = std::make_shared<SharedState>();
+    runtime->state =
+        std::make_shared<SharedState>(config_.max_connections, config_.max_connections_per_peer);
+    if (config_.header_timeout.count() > 0) {
+        runtime->state->header_timeout = config_.header_timeout;
+    }
+    if (config_.body_timeout.count() > 0) {
+        runtime->state->body_timeout = config_.body_timeout;
+    }
     runtime->state->dispatcher = dispatcher_;
     runtime->state->logger = logger_;
+    runtime->state->streams = upgrader_;
     runtime->listener = std::make_shared<Listener>(runtime->ioc, runtime->state);
     ec = runtime->listener->listen(tcp::endpoint(address, config_.port));
     if (ec) {
@@ -610,6 +833,9 @@ void HttpServer::stop() noexcept {
                 session->shutdown();
             }
         }  // Our references go here, so that finished sessions can be destroyed.
+        if (upgrader_ != nullptr) {
+            upgrader_->stop();  // live streams: closed while the I/O threads still run
+        }
         const std::size_t left = runtime_->state->registry.wait_empty(kShutdownGrace);
         if (left != 0) {
             logger_->warn("{} connection(s) still open after 10 s; closing them", left);

@@ -13,13 +13,20 @@
 
 #include "dispatcher.hpp"
 #include "http_config.hpp"
+#include "live/stream_upgrader.hpp"
 
 namespace runicorn::http_plugin {
 
 /// The asynchronous Boost.Beast server (STYLE.md rules 27-31): one Listener, one HttpSession per
-/// connection on its own strand, `config.threads` I/O threads. Per request: 10 s to send the
-/// header, 30 s per body read, an 8 KiB header block (431 beyond), a 1 MiB body (413 beyond),
-/// keep-alive, one request in flight per connection. Requests go to the Dispatcher.
+/// connection on its own strand, `config.threads` I/O threads. Per request (API.md §1.3): 10 s to
+/// send the header and a 30 s idle timeout while reading the body (408 and close; a connection that
+/// sent nothing is just closed), a request line of 8 KiB (414), a header block of 8 KiB and 100
+/// fields (431), a 1 MiB body (413), keep-alive, one request in flight per connection. Connection
+/// caps: `max_connections` in total and `max_connections_per_peer` per non-loopback peer; at the
+/// total cap the oldest connection still waiting for its request header is closed to make room,
+/// and a connection that still does not fit gets 503 {"detail": "Too many connections"}. Every
+/// response carries the security headers of API.md §1.4. Requests go to the Dispatcher
+/// (before_body() once the header is in, dispatch() once the body is).
 ///
 /// A server is started at most once. Thread safety: externally synchronized (start() and stop()
 /// are called from one thread, never from an I/O thread); base_url() and port() may be called
@@ -46,6 +53,13 @@ public:
     /// of throwing.
     void stop() noexcept;
 
+    /// Hands WebSocket upgrades and event-stream requests that `upgrader` wants to it once
+    /// Dispatcher::before_body() admitted them (API.md §3); stop() stops it before the I/O
+    /// threads end. Call before start().
+    void set_stream_upgrader(std::shared_ptr<StreamUpgrader> upgrader) {
+        upgrader_ = std::move(upgrader);
+    }
+
     /// "http://127.0.0.1:23300" with the bound port while listening, "" otherwise.
     std::string base_url() const;
     /// The bound port while listening, 0 otherwise.
@@ -57,6 +71,7 @@ private:
     HttpConfig config_;
     std::shared_ptr<Dispatcher> dispatcher_;
     std::shared_ptr<spdlog::logger> logger_;
+    std::shared_ptr<StreamUpgrader> upgrader_;  // live streams; may be null
     std::unique_ptr<Runtime> runtime_;
     std::vector<std::thread> threads_;
     std::atomic<std::uint16_t> port_{0};

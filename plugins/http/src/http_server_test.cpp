@@ -318,7 +318,7 @@ TEST_F(HttpServerTest, PluginByIdAndUnknownPlugin) {
               R"("provides":["runicorn.http_routes/1"],"requires":[],"error":null})");
     Response missing = client.get("/api/plugins/nope%22x");
     EXPECT_EQ(missing.status, 404U);
-    EXPECT_EQ(missing.body, R"({"detail":"Plugin 'nope\"x' not found"})");
+    EXPECT_EQ(missing.body, R"({"detail":"Plugin 'nope\"x' not found","code":"NOT_FOUND"})");
 }
 
 TEST_F(HttpServerTest, UnknownApiPathIs404Json) {
@@ -327,10 +327,10 @@ TEST_F(HttpServerTest, UnknownApiPathIs404Json) {
     EXPECT_EQ(r.status, 404U);
     EXPECT_EQ(r.header(http::field::content_type), "application/json");
     EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff");
-    EXPECT_EQ(r.body, R"({"detail":"Not Found"})");
+    EXPECT_EQ(r.body, R"({"detail":"Not Found","code":"NOT_FOUND"})");
     Response api = client.get("/api");
     EXPECT_EQ(api.status, 404U);
-    EXPECT_EQ(api.body, R"({"detail":"Not Found"})");
+    EXPECT_EQ(api.body, R"({"detail":"Not Found","code":"NOT_FOUND"})");
 }
 
 TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
@@ -338,7 +338,7 @@ TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
     Response r = client.send(http::verb::post, "/api/health", "", "{}");
     EXPECT_EQ(r.status, 405U);
     EXPECT_EQ(r.header(http::field::allow), "GET, HEAD");
-    EXPECT_EQ(r.body, R"({"detail":"Method Not Allowed"})");
+    EXPECT_EQ(r.body, R"({"detail":"Method Not Allowed","code":"METHOD_NOT_ALLOWED"})");
     Response del = client.send(http::verb::delete_, "/api/echo");
     EXPECT_EQ(del.status, 405U);
     EXPECT_EQ(del.header(http::field::allow), "POST");
@@ -353,7 +353,7 @@ TEST_F(HttpServerTest, HeadOnGetRouteSendsHeadersOnly) {
     EXPECT_EQ(head.header(http::field::content_length), std::to_string(get.body.size()));
     EXPECT_EQ(head.header(http::field::content_type), "application/json");
     // The connection is still in step after a HEAD response.
-    EXPECT_EQ(client.get("/api/nope").body, R"({"detail":"Not Found"})");
+    EXPECT_EQ(client.get("/api/nope").body, R"({"detail":"Not Found","code":"NOT_FOUND"})");
 }
 
 TEST_F(HttpServerTest, PathAndQueryArePercentDecoded) {
@@ -370,7 +370,7 @@ TEST_F(HttpServerTest, MalformedTargetIs400) {
     Client client(port_);
     Response r = client.get("/api/echo/%zz");
     EXPECT_EQ(r.status, 400U);
-    EXPECT_EQ(r.body, R"({"detail":"Malformed request target"})");
+    EXPECT_EQ(r.body, R"({"detail":"Malformed request target","code":"BAD_REQUEST"})");
 }
 
 TEST_F(HttpServerTest, PostBodyReachesHandler) {
@@ -389,7 +389,7 @@ TEST_F(HttpServerTest, BodyOverLimitIs413) {
     // The server refuses on Content-Length and closes; the client may see the 413 or a reset.
     if (!ec) {
         EXPECT_EQ(r.status, 413U);
-        EXPECT_EQ(r.body, R"({"detail":"Request body too large"})");
+        EXPECT_EQ(r.body, R"({"detail":"Request body too large","code":"PAYLOAD_TOO_LARGE"})");
         EXPECT_FALSE(r.keep_alive);
     }
     Client again(port_);
@@ -410,13 +410,13 @@ TEST_F(HttpServerTest, BadHostIs403) {
     Client client(port_);
     Response r = client.send(http::verb::get, "/api/health", "evil.example");
     EXPECT_EQ(r.status, 403U);
-    EXPECT_EQ(r.body, R"({"detail":"Host 'evil.example' is not allowed"})");
+    EXPECT_EQ(r.body, R"({"detail":"Host not allowed","code":"FORBIDDEN"})");
     Response with_port = client.send(http::verb::get, "/", "evil.example:23300");
     EXPECT_EQ(with_port.status, 403U);
-    EXPECT_EQ(with_port.body, R"({"detail":"Host 'evil.example:23300' is not allowed"})");
+    EXPECT_EQ(with_port.body, R"({"detail":"Host not allowed","code":"FORBIDDEN"})");
     Response wildcard = client.send(http::verb::get, "/api/health", "0.0.0.0:23300");
     EXPECT_EQ(wildcard.status, 403U);
-    EXPECT_EQ(wildcard.body, R"({"detail":"Host '0.0.0.0:23300' is not allowed"})");
+    EXPECT_EQ(wildcard.body, R"({"detail":"Host not allowed","code":"FORBIDDEN"})");
 }
 
 TEST_F(HttpServerTest, AllowedHostsPass) {
@@ -435,14 +435,14 @@ TEST_F(HttpServerTest, MissingOrRepeatedHostIs400) {
     Response r = missing.read_response(false, ec);
     ASSERT_FALSE(ec) << ec.message();
     EXPECT_EQ(r.status, 400U);
-    EXPECT_EQ(r.body, R"({"detail":"Missing Host header"})");
+    EXPECT_EQ(r.body, R"({"detail":"Missing Host header","code":"BAD_REQUEST"})");
 
     Client repeated(port_);
     repeated.write_raw("GET /api/health HTTP/1.1\r\nHost: localhost\r\nHost: evil\r\n\r\n");
     r = repeated.read_response(false, ec);
     ASSERT_FALSE(ec) << ec.message();
     EXPECT_EQ(r.status, 400U);
-    EXPECT_EQ(r.body, R"({"detail":"Repeated Host header"})");
+    EXPECT_EQ(r.body, R"({"detail":"Repeated Host header","code":"BAD_REQUEST"})");
 }
 
 TEST_F(HttpServerTest, ThrowingHandlerIs500WithRequestId) {
@@ -453,7 +453,7 @@ TEST_F(HttpServerTest, ThrowingHandlerIs500WithRequestId) {
     ASSERT_EQ(r.body.substr(0, prefix.size()), prefix);
     const std::string id = r.body.substr(prefix.size(), 16);
     ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
-    EXPECT_EQ(r.body, prefix + id + R"lit()"})lit");
+    EXPECT_EQ(r.body, prefix + id + R"lit()","code":"INTERNAL"})lit");
     EXPECT_TRUE(logged("error: request " + id + ": GET /api/boom: handler threw: boom"));
     // The connection survives a failed handler.
     EXPECT_EQ(client.get("/api/health").status, 200U);
@@ -478,7 +478,8 @@ TEST_F(HttpServerTest, OversizedHeaderIs431OrClosed) {
                              {{"X-Big", std::string(std::size_t{10} * 1024, 'a')}});
     if (!ec) {
         EXPECT_EQ(r.status, 431U);
-        EXPECT_EQ(r.body, R"({"detail":"Request header fields too large"})");
+        EXPECT_EQ(r.body,
+                  R"({"detail":"Request header fields too large","code":"HEADERS_TOO_LARGE"})");
         EXPECT_FALSE(r.keep_alive);
     }
     // The server is unharmed.
@@ -543,7 +544,7 @@ TEST_F(HttpServerTest, NonApiPathsServeThePageAndHeadHasLength) {
     Response post = client.send(http::verb::post, "/", "", "{}");
     EXPECT_EQ(post.status, 405U);
     EXPECT_EQ(post.header(http::field::allow), "GET, HEAD");
-    EXPECT_EQ(post.body, R"({"detail":"Method Not Allowed"})");
+    EXPECT_EQ(post.body, R"({"detail":"Method Not Allowed","code":"METHOD_NOT_ALLOWED"})");
 }
 
 TEST_F(HttpServerTest, RoutesAddedWhileRunningAreServed) {

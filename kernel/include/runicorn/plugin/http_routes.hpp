@@ -70,12 +70,36 @@ protected:
     RouteHandler() = default;
 };
 
-/// How a route appears in the router and the OpenAPI document.
+/// One parameter of a route, for the OpenAPI document (API.md §4.9).
+struct RouteParameter {
+    std::string name;
+    std::string in = "query";     ///< "query", "path" or "header".
+    bool required = false;        ///< Path parameters are always required.
+    std::string type = "string";  ///< JSON Schema type: "string", "integer", "number", "boolean".
+    std::string description;
+};
+
+/// How a route appears in the router and the OpenAPI document. Only the first three fields are
+/// needed; the rest are optional and only feed /openapi.json, so `RouteSpec{"GET", "/api/x",
+/// "summary", true}` stays valid.
 struct RouteSpec {
     std::string method;   ///< "GET", "POST", "PUT", "PATCH", "DELETE".
     std::string pattern;  ///< "/api/runs/:run_id"; `:name` matches one path segment.
     std::string summary;  ///< One line for the OpenAPI document.
     bool compat = false;  ///< A Runicorn v0.6 endpoint (x-runicorn-compat).
+    /// Query and header parameters (path parameters come from `:name` in the pattern; list one
+    /// here only to describe it).
+    std::vector<RouteParameter> parameters = {};
+    /// JSON Schema (as JSON text) of the success response body; "" says nothing about it.
+    std::string response_schema = {};
+    /// JSON Schema (as JSON text) of the request body; "" for routes without a JSON body.
+    std::string request_schema = {};
+    /// OpenAPI tags; empty derives one from the path ("/api/runs/..." -> "runs").
+    std::vector<std::string> tags = {};
+    /// "websocket" or "sse" for a live-stream route (described in x-runicorn-stream); "" otherwise.
+    std::string stream = {};
+    /// Longer text for the OpenAPI document.
+    std::string description = {};
 };
 
 /// The HTTP server's route table; other plugins add their /api routes here during init().
