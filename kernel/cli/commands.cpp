@@ -9,7 +9,9 @@
 #include <runicorn/plugin/abi.hpp>
 #include <runicorn/plugin/http_routes.hpp>
 
+#include "cli_messages.hpp"
 #include "config.hpp"
+#include "display_width.hpp"
 #include "json_text.hpp"
 #include "logging.hpp"
 #include "plugin_dirs.hpp"
@@ -22,7 +24,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 int fail(const std::string& message, int code) {
-    std::cerr << "runicorn: error: " << message << "\n";
+    std::cerr << tr("error", {{"message", message}}) << "\n";
     return code;
 }
 
@@ -75,6 +77,20 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     return out;
 }
 
+/// A plugin state ("loaded", "refused", "disabled") in the user's language.
+std::string state_text(const std::string& state) {
+    if (state == "loaded") {
+        return tr("state.loaded");
+    }
+    if (state == "refused") {
+        return tr("state.refused");
+    }
+    if (state == "disabled") {
+        return tr("state.disabled");
+    }
+    return state;
+}
+
 json::value report_json(const plugin::PluginReport& r) {
     json::array provides(r.provides.begin(), r.provides.end());
     json::array requires_services(r.requires_services.begin(), r.requires_services.end());
@@ -100,9 +116,11 @@ int run_version(const GlobalOptions& /*g*/, bool as_json) {
         std::cout << kernel::pretty_json(o);
         return 0;
     }
-    std::cout << "runicorn " << kernel::kVersion << " (plugin ABI " << abi
-              << ", reads and writes Runicorn v" << kernel::kCompatVersion << " data)\n"
-              << "build: " << plugin::kBuildTag << "\n";
+    std::cout << tr("version.line", {{"version", kernel::kVersion},
+                                     {"abi", abi},
+                                     {"compat", kernel::kCompatVersion}})
+              << "\n"
+              << tr("version.build", {{"tag", plugin::kBuildTag}}) << "\n";
     return 0;
 }
 
@@ -129,16 +147,17 @@ int run_plugins(const GlobalOptions& g, bool as_json) {
         return 0;
     }
     std::vector<std::array<std::string, 6>> rows;
-    rows.push_back({"ID", "VERSION", "ABI", "STATE", "SERVICES", "FILE"});
+    rows.push_back({tr("plugins.col_id"), tr("plugins.col_version"), tr("plugins.col_abi"),
+                    tr("plugins.col_state"), tr("plugins.col_services"), tr("plugins.col_file")});
     for (const auto& r : reports) {
         rows.push_back({r.id, r.version.empty() ? "-" : r.version,
-                        r.abi_version.empty() ? "-" : r.abi_version, r.state,
+                        r.abi_version.empty() ? "-" : r.abi_version, state_text(r.state),
                         r.provides.empty() ? "-" : join(r.provides, ","), r.path});
     }
     std::array<std::size_t, 6> width{};
     for (const auto& row : rows) {
         for (std::size_t i = 0; i < row.size(); ++i) {
-            width[i] = std::max(width[i], row[i].size());
+            width[i] = std::max(width[i], display_width(row[i]));
         }
     }
     for (std::size_t n = 0; n < rows.size(); ++n) {
@@ -147,19 +166,19 @@ int run_plugins(const GlobalOptions& g, bool as_json) {
         for (std::size_t i = 0; i < row.size(); ++i) {
             line += row[i];
             if (i + 1 < row.size()) {
-                line.append(width[i] - row[i].size() + 2, ' ');
+                line.append(width[i] - display_width(row[i]) + 2, ' ');
             }
         }
         std::cout << line << "\n";
         if (n > 0 && !reports[n - 1].error.empty() && reports[n - 1].state != "disabled") {
-            std::cout << "    why: " << reports[n - 1].error << "\n";
+            std::cout << tr("plugins.why", {{"reason", reports[n - 1].error}}) << "\n";
         }
     }
     if (reports.empty()) {
-        std::cout << "(no plugins found)\n";
+        std::cout << tr("plugins.none_found") << "\n";
     }
     for (const auto& e : host.directory_errors()) {
-        std::cout << "warning: " << e << "\n";
+        std::cout << tr("warning", {{"message", e}}) << "\n";
     }
     return 0;
 }
@@ -198,7 +217,7 @@ int run_config_show(const GlobalOptions& g) {
 
 int run_config_set_user_root(const GlobalOptions& /*g*/, const std::string& path) {
     if (path.empty()) {
-        return fail("--set-user-root needs a non-empty PATH", 2);
+        return fail(tr("config.user_root_empty"), 2);
     }
     const auto env = kernel::process_env();
     const auto dir = kernel::config_dir(env);
@@ -206,8 +225,9 @@ int run_config_set_user_root(const GlobalOptions& /*g*/, const std::string& path
     if (!stored) {
         return fail(stored.error().message());
     }
-    std::cout << "user_root_dir set to " << stored->string() << " in "
-              << (dir / "config.json").string() << "\n";
+    std::cout << tr("config.user_root_set",
+                    {{"path", stored->string()}, {"file", (dir / "config.json").string()}})
+              << "\n";
     return 0;
 }
 
@@ -222,6 +242,9 @@ int run_viewer(const GlobalOptions& g, const ViewerOptions& v) {
     if (v.remote_mode) {
         http["host"] = "127.0.0.1";
         http["remote_mode"] = true;
+    }
+    if (v.token) {
+        http["token"] = *v.token;
     }
     auto session = open_session(g, spdlog::level::info, http);
     if (!session) {
@@ -255,23 +278,21 @@ int run_viewer(const GlobalOptions& g, const ViewerOptions& v) {
         auto it = std::find_if(reports.begin(), reports.end(),
                                [](const auto& r) { return r.id == "http"; });
         if (it == reports.end()) {
-            return fail("the viewer needs the http plugin, which was not found in: " +
-                        join(
-                            [&] {
-                                std::vector<std::string> d;
-                                for (const auto& p : host.options().plugin_dirs) {
-                                    d.push_back(p.string());
-                                }
-                                return d;
-                            }(),
-                            ", "));
+            std::vector<std::string> dirs;
+            for (const auto& p : host.options().plugin_dirs) {
+                dirs.push_back(p.string());
+            }
+            return fail(tr("viewer.http_not_found", {{"dirs", join(dirs, ", ")}}));
         }
-        return fail("the viewer needs the http plugin, which is " + it->state +
-                    (it->error.empty() ? "" : ": " + it->error));
+        return fail(it->error.empty()
+                        ? tr("viewer.http_state", {{"state", state_text(it->state)}})
+                        : tr("viewer.http_state_why",
+                             {{"state", state_text(it->state)}, {"reason", it->error}}));
     }
     routes.reset();
-    std::cout << "Runicorn viewer: " << host.find<plugin::HttpRoutes>()->base_url()
-              << "  (storage: " << cfg.storage_root.string() << "; Ctrl-C to stop)" << std::endl;
+    std::cout << tr("viewer.listening", {{"url", host.find<plugin::HttpRoutes>()->base_url()},
+                                         {"storage", cfg.storage_root.string()}})
+              << std::endl;
 
     int sig = 0;
     sigwait(&stop_signals, &sig);

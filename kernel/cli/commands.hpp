@@ -26,6 +26,7 @@ struct ViewerOptions {
     std::optional<std::string> host;
     std::optional<int> port;
     bool remote_mode = false;
+    std::optional<std::string> token;  ///< --token (else RUNICORN_TOKEN, else generated if needed)
 };
 
 /// A loaded configuration and a plugin host built from it (not yet loaded). Members are

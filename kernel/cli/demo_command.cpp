@@ -9,6 +9,8 @@
 
 #include <runicorn/runicorn.hpp>
 
+#include "cli_messages.hpp"
+#include "commands.hpp"
 #include "plugin_dirs.hpp"
 #include <signal.h>
 
@@ -50,8 +52,7 @@ int run_demo(const GlobalOptions& g, const DemoOptions& options) {
     }
     auto opened = runicorn::init(init);
     if (!opened) {
-        std::cerr << "runicorn: error: " << opened.error().message() << "\n";
-        return 1;
+        return fail(opened.error().message());
     }
     runicorn::Run run = *opened;
     (void)run.set_primary_metric("val_acc", runicorn::Mode::kMax);
@@ -59,9 +60,10 @@ int run_demo(const GlobalOptions& g, const DemoOptions& options) {
         runicorn::Json::object({{"lr", 0.1}, {"batch_size", 64}, {"optimizer", "sgd"}}),
         runicorn::Json::object({{"model", "resnet18 (simulated)"}}), std::nullopt});
 
-    std::cout << "Logging a simulated training run for " << options.duration.count() << " s into "
-              << run.run_dir().string() << "\n"
-              << "Watch it live: runicorn viewer   (Ctrl-C stops the demo)" << std::endl;
+    std::cout << tr("demo.started",
+                    {{"seconds", options.duration.count()}, {"dir", run.run_dir().string()}})
+              << "\n"
+              << tr("demo.watch") << std::endl;
 
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -97,11 +99,11 @@ int run_demo(const GlobalOptions& g, const DemoOptions& options) {
     (void)run.summary(runicorn::Json::object({{"steps", step}}));
     Status s = run.finish(interrupted ? "interrupted" : "finished");
     if (!s.is_ok()) {
-        std::cerr << "runicorn: error: " << s.message() << "\n";
-        return 1;
+        return fail(s.message());
     }
-    std::cout << (interrupted ? "Interrupted" : "Finished") << " after " << step << " steps: run "
-              << run.id() << "\n";
+    std::cout << tr(interrupted ? "demo.interrupted" : "demo.finished",
+                    {{"steps", step}, {"id", run.id()}})
+              << "\n";
     return 0;
 }
 

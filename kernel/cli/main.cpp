@@ -1,6 +1,9 @@
 #include <iostream>
 #include <utility>
 
+#include "blob_commands.hpp"
+#include "cli_language.hpp"
+#include "cli_messages.hpp"
 #include "commands.hpp"
 #include "demo_command.hpp"
 #include "runicorn_version.hpp"
@@ -36,6 +39,13 @@ std::string unknown_command(int argc, char** argv, CLI::App& app) {
 
 int run_cli(int argc, char** argv) {
     using runicorn::cli::GlobalOptions;
+    using runicorn::cli::tr;
+    // Messages are chosen first, from a scan of argv, so that even a usage error speaks the
+    // user's language; the scope keeps the i18n plugin loaded until the command returns.
+    GlobalOptions message_options;
+    std::string lang = runicorn::cli::scan_message_options(argc, argv, message_options);
+    const runicorn::cli::MessagesScope messages_scope =
+        runicorn::cli::setup_messages(message_options, lang);
     GlobalOptions g;
     CLI::App app{"Runicorn: a local-first experiment tracker.", "runicorn"};
     app.require_subcommand(1);
@@ -50,6 +60,8 @@ int run_cli(int argc, char** argv) {
                    "Comma-separated plugin ids to load, e.g. storage,http (default: all)");
     app.add_option("--log-level", g.overrides.log_level,
                    "trace, debug, info, warn, error, critical or off (default: info)");
+    app.add_option("--lang", lang,
+                   "Language of messages, e.g. en, zh-CN (default: RUNICORN_LANG, LC_ALL, LANG)");
 
     bool json = false;
     auto* version = app.add_subcommand("version", "Print the version and the plugin ABI");
@@ -78,6 +90,9 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::Range(0, 65535));
     viewer->add_flag("--remote-mode", v.remote_mode,
                      "Started on a GPU server by the remote viewer (binds 127.0.0.1)");
+    viewer->add_option("--token", v.token,
+                       "Access token to require (default: RUNICORN_TOKEN, else one generated per "
+                       "launch when needed)");
     bool reload = false;
     viewer->add_flag("--reload", reload, "Accepted for compatibility with Runicorn v0.6; ignored");
 
@@ -89,11 +104,16 @@ int run_cli(int argc, char** argv) {
     ls_cmd->add_option("--status", ls.statuses, "Comma-separated statuses, e.g. running,failed");
     ls_cmd->add_option("--tag", ls.tags, "Only runs carrying this tag (repeatable: all of them)");
     ls_cmd->add_option("--text", ls.text, "Case-insensitive text in the id, alias, path or tags");
+    ls_cmd->add_option("-q,--filter", ls.filter,
+                       "Filter expression, e.g. 'summary.acc > 0.9 AND tags HAS \"baseline\"' "
+                       "(docs: API.md section 4.2)");
     ls_cmd->add_option("--since", ls.since,
                        "Created at or after: ISO date, date and time, or epoch seconds");
     ls_cmd->add_option("--until", ls.until, "Created before (same forms as --since)");
     ls_cmd->add_flag("--deleted", ls.deleted, "Only soft-deleted runs (the recycle bin)");
-    ls_cmd->add_option("--sort", ls.sort, "created, path, status, best, id or discovery (default)");
+    ls_cmd->add_option("--sort", ls.sort,
+                       "created, started, ended, duration, path, status, alias, best, id, "
+                       "summary.<key> or discovery (default)");
     auto* asc = ls_cmd->add_flag("--asc", ls.asc, "Ascending order");
     auto* desc = ls_cmd->add_flag("--desc", ls.desc, "Descending order");
     asc->excludes(desc);
@@ -138,10 +158,11 @@ int run_cli(int argc, char** argv) {
         ->check(CLI::Range(1, 86400));
     demo_cmd->add_option("--path", demo.path, "Run path (default demo/quickstart)");
 
+    const runicorn::cli::BlobCommands blob_commands(app);  // gc, verify, du, artifacts
+
     // CLI11 reports a mistyped command as a missing one; name it instead.
     if (auto unknown = unknown_command(argc, argv, app); !unknown.empty()) {
-        std::cerr << "runicorn: error: unknown command '" << unknown << "' (see runicorn --help)\n";
-        return 2;
+        return runicorn::cli::fail(tr("unknown_command", {{"command", unknown}}), 2);
     }
     try {
         app.parse(argc, argv);
@@ -149,6 +170,9 @@ int run_cli(int argc, char** argv) {
         return app.exit(e);
     }
 
+    if (auto rc = blob_commands.run(g)) {
+        return *rc;
+    }
     if (version->parsed()) {
         return runicorn::cli::run_version(g, json);
     }
@@ -196,9 +220,9 @@ int main(int argc, char** argv) {
     try {
         return run_cli(argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "runicorn: internal error: " << e.what() << "\n";
+        std::cerr << runicorn::cli::tr("internal_error_what", {{"what", e.what()}}) << "\n";
     } catch (...) {
-        std::cerr << "runicorn: internal error\n";
+        std::cerr << runicorn::cli::tr("internal_error") << "\n";
     }
     return 70;  // EX_SOFTWARE
 }

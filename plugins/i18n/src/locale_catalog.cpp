@@ -1,7 +1,10 @@
 #include "locale_catalog.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -70,31 +73,35 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-std::string interpolate(const std::string& text, const json::object& vars) {
-    std::string out;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        const auto open = text.find("{{", pos);
-        if (open == std::string::npos) {
-            break;
-        }
-        const auto close = text.find("}}", open + 2);
-        if (close == std::string::npos) {
-            break;
-        }
-        out.append(text, pos, open - pos);
-        std::string name = text.substr(open + 2, close - open - 2);
-        name.erase(0, name.find_first_not_of(' '));
-        name.erase(name.find_last_not_of(' ') + 1);
-        if (const auto* v = vars.if_contains(name)) {
-            out += v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
-        } else {
-            out.append(text, open, close + 2 - open);  // keep unknown placeholders visible
-        }
-        pos = close + 2;
+/// The integral value of vars["count"], if it has one (i18next plurals).
+std::optional<std::int64_t> count_of(const json::object& vars) {
+    const auto* v = vars.if_contains("count");
+    if (v == nullptr) {
+        return std::nullopt;
     }
-    out.append(text, pos, std::string::npos);
-    return out;
+    if (v->is_int64()) {
+        return v->get_int64();
+    }
+    if (v->is_uint64()) {
+        return static_cast<std::int64_t>(v->get_uint64());
+    }
+    if (v->is_double() && std::floor(v->get_double()) == v->get_double()) {
+        return static_cast<std::int64_t>(v->get_double());
+    }
+    return std::nullopt;
+}
+
+constexpr std::array<std::string_view, 6> kPluralSuffixes = {"_zero", "_one",  "_two",
+                                                             "_few",  "_many", "_other"};
+
+/// "<key>" for "<key>_one", "<key>_other", ...; nullopt for a key without a plural suffix.
+std::optional<std::string_view> plural_base(std::string_view key) {
+    for (auto suffix : kPluralSuffixes) {
+        if (key.size() > suffix.size() && key.ends_with(suffix)) {
+            return key.substr(0, key.size() - suffix.size());
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -136,9 +143,9 @@ std::vector<std::string> CatalogSet::add_locales_dir(const fs::path& dir) {
 }
 
 std::vector<plugin::LocaleInfo> CatalogSet::locales() const {
-    static const std::map<std::string, std::string, std::less<>> kNativeNames = {
+    static const std::map<std::string, std::string, std::less<>> native_names = {
         {"en", "English"}, {"zh-CN", "简体中文"}};
-    static const std::map<std::string, std::string, std::less<>> kEnglishNames = {
+    static const std::map<std::string, std::string, std::less<>> english_names = {
         {"en", "English"}, {"zh-CN", "Chinese (Simplified)"}};
     std::vector<std::string> en_leaves;
     if (auto it = catalogs_.find("en"); it != catalogs_.end()) {
@@ -150,14 +157,17 @@ std::vector<plugin::LocaleInfo> CatalogSet::locales() const {
     for (const auto& [code, namespaces] : catalogs_) {
         std::size_t have = 0;
         for (const auto& key : en_leaves) {
-            if (lookup(code, key)) {
+            // A plural form en has and this language does not use (zh has no "_one") is
+            // covered by the language's "_other".
+            const auto base = plural_base(key);
+            if (lookup(code, key) || (base && lookup(code, std::string(*base) + "_other"))) {
                 ++have;
             }
         }
-        auto name = kNativeNames.find(code);
-        auto english = kEnglishNames.find(code);
-        out.push_back({code, english != kEnglishNames.end() ? english->second : code,
-                       name != kNativeNames.end() ? name->second : code,
+        auto name = native_names.find(code);
+        auto english = english_names.find(code);
+        out.push_back({code, english != english_names.end() ? english->second : code,
+                       name != native_names.end() ? name->second : code,
                        en_leaves.empty()
                            ? 1.0
                            : static_cast<double>(have) / static_cast<double>(en_leaves.size())});
@@ -253,13 +263,29 @@ std::optional<std::string> CatalogSet::lookup(const std::string& locale,
     return lookup_in(it->second, key);
 }
 
+std::optional<std::string> CatalogSet::lookup_plural(const std::string& locale,
+                                                     std::string_view key,
+                                                     const json::object& vars) const {
+    if (const auto n = count_of(vars)) {
+        const std::string k(key);
+        if (auto text =
+                lookup(locale, k + "_" + std::string(plugin::plural_category(locale, *n)))) {
+            return text;
+        }
+        if (auto text = lookup(locale, k + "_other")) {
+            return text;
+        }
+    }
+    return lookup(locale, key);
+}
+
 std::string CatalogSet::translate(std::string_view locale, std::string_view key,
                                   const json::object& vars) const {
-    auto text = lookup(resolve(locale), key);
+    auto text = lookup_plural(resolve(locale), key, vars);
     if (!text) {
-        text = lookup("en", key);
+        text = lookup_plural("en", key, vars);
     }
-    return text ? interpolate(*text, vars) : std::string(key);
+    return text ? plugin::interpolate(*text, vars) : std::string(key);
 }
 
 json::object CatalogSet::flat_messages(std::string_view locale,

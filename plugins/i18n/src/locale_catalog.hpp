@@ -37,13 +37,17 @@ public:
     /// the given namespaces when `namespaces` is not empty.
     boost::json::object flat_messages(std::string_view locale,
                                       const std::vector<std::string>& namespaces) const;
-    /// `key` is "<namespace>:<dotted.key>" (namespace "common" when omitted).
+    /// `key` is "<namespace>:<dotted.key>" (namespace "common" when omitted); plurals and
+    /// fallback as plugin::Locales::translate says.
     std::string translate(std::string_view locale, std::string_view key,
                           const boost::json::object& vars) const;
     Result<boost::json::object> catalog(std::string_view locale) const;
 
 private:
     std::optional<std::string> lookup(const std::string& locale, std::string_view key) const;
+    /// lookup() of the plural form vars["count"] selects in `locale`, then of `key` itself.
+    std::optional<std::string> lookup_plural(const std::string& locale, std::string_view key,
+                                             const boost::json::object& vars) const;
 
     std::map<std::string, boost::json::object, std::less<>> catalogs_;  // locale -> {ns: {...}}
 };

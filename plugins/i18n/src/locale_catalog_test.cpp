@@ -22,11 +22,44 @@ CatalogSet shipped() {
 
 TEST(CatalogTest, TranslatesWithInterpolation) {
     auto c = shipped();
-    boost::json::object vars{{"url", "http://127.0.0.1:23300"}};
-    EXPECT_EQ(c.translate("en", "common:viewer.listening", vars),
-              "Runicorn viewer: http://127.0.0.1:23300");
-    EXPECT_EQ(c.translate("zh-CN", "viewer.listening", vars),
-              "Runicorn 查看器：http://127.0.0.1:23300");
+    boost::json::object vars{{"url", "http://127.0.0.1:23300"}, {"storage", "/data"}};
+    EXPECT_EQ(c.translate("en", "cli:viewer.listening", vars),
+              "Runicorn viewer: http://127.0.0.1:23300  (storage: /data; Ctrl-C to stop)");
+    EXPECT_EQ(c.translate("zh-CN", "cli:viewer.listening", vars),
+              "Runicorn 查看器：http://127.0.0.1:23300  （存储目录：/data；按 Ctrl-C 停止）");
+    EXPECT_EQ(c.translate("zh-CN", "app.tagline", {}), "本地优先的实验追踪");  // "common"
+    EXPECT_EQ(c.translate("zh-CN", "errors:RUN_NOT_FOUND", {}), "未找到该运行记录");
+    EXPECT_EQ(c.translate("en", "errors:RUN_NOT_FOUND", {}), "Run not found");
+}
+
+TEST(CatalogTest, PluralsFollowTheLanguage) {
+    auto c = shipped();
+    EXPECT_EQ(c.translate("en", "cli:fsck.problems", {{"count", 1}}), "1 problem");
+    EXPECT_EQ(c.translate("en", "cli:fsck.problems", {{"count", 2}}), "2 problems");
+    EXPECT_EQ(c.translate("en", "cli:fsck.problems", {{"count", 0}}), "0 problems");
+    EXPECT_EQ(c.translate("en", "cli:fsck.problems", {{"count", 1.0}}), "1 problem");
+    // Chinese has no singular form: "_other" for every count.
+    EXPECT_EQ(c.translate("zh-CN", "cli:fsck.problems", {{"count", 1}}), "发现 1 个问题");
+    EXPECT_EQ(c.translate("zh", "cli:fsck.problems", {{"count", 7}}), "发现 7 个问题");
+    // No count: the plain key, which a plural-only key lacks.
+    EXPECT_EQ(c.translate("en", "cli:fsck.problems", {}), "cli:fsck.problems");
+    // A non-integral count picks no form either.
+    EXPECT_EQ(c.translate("en", "cli:fsck.problems", {{"count", "one"}}), "cli:fsck.problems");
+}
+
+TEST(LocalesHelpersTest, PluralCategoryAndInterpolate) {
+    EXPECT_EQ(plugin::plural_category("en", 1), "one");
+    EXPECT_EQ(plugin::plural_category("en-US", 2), "other");
+    EXPECT_EQ(plugin::plural_category("de", 0), "other");
+    EXPECT_EQ(plugin::plural_category("fr", 0), "one");
+    EXPECT_EQ(plugin::plural_category("zh-CN", 1), "other");
+    EXPECT_EQ(plugin::plural_category("ja", 1), "other");
+    EXPECT_EQ(plugin::interpolate("a {{x}} b {{ y }} {{z}}", {{"x", "1"}, {"y", 2}}),
+              "a 1 b 2 {{z}}");
+    EXPECT_EQ(plugin::interpolate("open {{x", {{"x", "1"}}), "open {{x");
+    EXPECT_EQ(plugin::interpolate("{{a}} {{b}} {{c}}", {{"a", 0.25}, {"b", 3.0}, {"c", true}}),
+              "0.25 3 true");
+    EXPECT_EQ(plugin::interpolate("", {}), "");
 }
 
 TEST(CatalogTest, ResolvesChineseVariantsAndFallsBackToEnglish) {
@@ -52,9 +85,10 @@ TEST(CatalogTest, MissingKeyFallsBackToEnThenToTheKey) {
     EXPECT_EQ(c.translate("de", "app.name", {}), "Runicorn DE");
     EXPECT_EQ(c.translate("de", "app.tagline", {}), "Local-first experiment tracking");
     EXPECT_EQ(c.translate("de", "no.such.key", {}), "no.such.key");
+    const auto en_strings = static_cast<double>(c.flat_messages("en", {}).size());
     for (const auto& l : c.locales()) {
         if (l.code == "de") {
-            EXPECT_DOUBLE_EQ(l.completeness, 1.0 / 3.0);  // 1 of en's 3 strings
+            EXPECT_DOUBLE_EQ(l.completeness, 1.0 / en_strings);  // 1 of en's strings
         }
     }
     EXPECT_EQ(c.locales().front().code, "en");
@@ -107,8 +141,8 @@ TEST(CatalogRouteTest, CatalogHasAnEtagAndAnswers304) {
     auto body = boost::json::parse(first.body);
     EXPECT_EQ(body.at("locale").as_string(), "zh-CN");
     EXPECT_EQ(body.at("fallback").as_string(), "en");
-    EXPECT_EQ(body.at("messages").at("common.viewer.listening").as_string(),
-              "Runicorn 查看器：{{url}}");
+    EXPECT_EQ(body.at("messages").at("cli.ls.no_runs").as_string(), "没有运行记录");
+    EXPECT_EQ(body.at("messages").at("errors.RUN_NOT_FOUND").as_string(), "未找到该运行记录");
     const auto etag = plugin::HttpRequest::find(first.headers, "ETag");
     ASSERT_TRUE(etag.has_value());
     EXPECT_EQ(*etag, "\"" + std::string(body.at("version").as_string()) + "\"");
@@ -150,6 +184,82 @@ TEST(CatalogCheckTest, EveryShippedLocaleHasEveryKeyWithTheSamePlaceholders) {
                 << locale.code << ": " << kv.key();
         }
     }
+}
+
+/// The fixture's partial German (tests/plugins/locale_pack) over the shipped catalogs, as the
+/// plugin merges a locale pack found in a plugins directory.
+CatalogSet with_fixture_german() {
+    CatalogSet c;
+    EXPECT_TRUE(c.add_locales_dir(RUNICORN_I18N_LOCALES).empty());
+    EXPECT_TRUE(c.add_locales_dir(RUNICORN_I18N_FIXTURE_LOCALES).empty());
+    return c;
+}
+
+TEST(CatalogFallbackTest, PartialGermanFallsBackToEnglishPerKey) {
+    auto c = with_fixture_german();
+    EXPECT_EQ(c.resolve("de-AT"), "de");
+    EXPECT_EQ(c.translate("de", "cli:ls.no_runs", {}), "keine Läufe");
+    EXPECT_EQ(c.translate("de", "cli:ls.col_path", {}), "PATH");  // not in de: en
+    EXPECT_EQ(c.translate("de", "cli:fsck.problems", {{"count", 1}}), "1 Problem");
+    EXPECT_EQ(c.translate("de", "cli:fsck.problems", {{"count", 3}}), "3 Probleme");
+    EXPECT_EQ(c.translate("de", "cli:reindex.done", {{"count", 1}, {"seconds", "0.10"}}),
+              "indexed 1 run in 0.10 s");  // en's plural form for en's text
+    EXPECT_EQ(c.translate("de", "errors:RUN_NOT_FOUND", {}), "Lauf nicht gefunden");
+    EXPECT_EQ(c.translate("de", "errors:NOT_FOUND", {}), "Not Found");
+    const auto flat = c.flat_messages("de", {"cli"});
+    EXPECT_EQ(flat.at("cli.ls.no_runs").as_string(), "keine Läufe");
+    EXPECT_EQ(flat.at("cli.ls.col_path").as_string(), "PATH");
+    double completeness = -1;
+    for (const auto& l : c.locales()) {
+        if (l.code == "de") {
+            completeness = l.completeness;
+        }
+    }
+    EXPECT_GT(completeness, 0.0);
+    EXPECT_LT(completeness, 0.5);
+}
+
+/// A Locales service over a CatalogSet, negotiating as the plugin does (no server default).
+class CatalogLocales final : public plugin::Locales {
+public:
+    explicit CatalogLocales(CatalogSet c) : c_(std::move(c)) {}
+    std::vector<plugin::LocaleInfo> locales() const override { return c_.locales(); }
+    std::string resolve(std::string_view r) const override { return c_.resolve(r); }
+    std::string negotiate(std::string_view explicit_choice,
+                          std::string_view accept_language) const override {
+        if (auto m = c_.match(explicit_choice)) {
+            return *m;
+        }
+        return c_.best_of(accept_language).value_or("en");
+    }
+    std::string translate(std::string_view l, std::string_view k,
+                          const boost::json::object& v) const override {
+        return c_.translate(l, k, v);
+    }
+    Result<boost::json::object> catalog(std::string_view l) const override { return c_.catalog(l); }
+
+private:
+    CatalogSet c_;
+};
+
+TEST(ErrorDetailTest, LocalizesByCodeAndRequestLanguage) {
+    CatalogLocales locales(shipped());
+    using plugin::error_detail;
+    EXPECT_EQ(error_detail(&locales, "RUN_NOT_FOUND", "Run not found", "", "zh-CN,en;q=0.5"),
+              "未找到该运行记录");
+    EXPECT_EQ(error_detail(&locales, "RUN_NOT_FOUND", "Run not found", "zh", ""),
+              "未找到该运行记录");
+    EXPECT_EQ(error_detail(&locales, "RUN_NOT_FOUND", "Run not found", "en", "zh-CN"),
+              "Run not found");  // ?lng= beats Accept-Language
+    EXPECT_EQ(error_detail(&locales, "RUN_NOT_FOUND", "Run not found", "", ""), "Run not found");
+    EXPECT_EQ(error_detail(&locales, "INVALID_RUN_ID", "Invalid run_id format: x/y", "", "zh",
+                           {{"run_id", "x/y"}}),
+              "run_id 格式无效：x/y");
+    // A variable the caller did not pass, an unknown code, no service: the caller's English.
+    EXPECT_EQ(error_detail(&locales, "INVALID_RUN_ID", "Invalid run_id format: x", "", "zh"),
+              "Invalid run_id format: x");
+    EXPECT_EQ(error_detail(&locales, "NO_SUCH_CODE", "Something", "", "zh"), "Something");
+    EXPECT_EQ(error_detail(nullptr, "RUN_NOT_FOUND", "Run not found", "", "zh"), "Run not found");
 }
 
 }  // namespace
