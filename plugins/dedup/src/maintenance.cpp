@@ -122,8 +122,9 @@ Result<plugin::BlobUsage> HardlinkBlobStore::usage() const {
     plugin::BlobUsage u;
     RUNICORN_ASSIGN_OR_RETURN(u.blobs, blob_stats(root_));
     ReferenceScanOptions opts;
-    opts.index_db = false;  // the definition counts R1-R3 only
+    opts.index_db = true;  // R5 only feeds by_referrer and the unreferenced figures
     RUNICORN_ASSIGN_OR_RETURN(auto scan, scan_references(root_, opts));
+    const std::string index_label = "index runicorn.db";
     std::set<std::pair<dev_t, ino_t>> distinct;
     std::uint64_t distinct_bytes = 0;
     for (const auto& [sha, refs] : scan.blobs) {
@@ -133,18 +134,40 @@ Result<plugin::BlobUsage> HardlinkBlobStore::usage() const {
             continue;
         }
         const auto size = static_cast<std::uint64_t>(st.st_size);
+        bool counted = false;
         for (const auto& r : refs) {
-            if (r.verify) {
-                ++u.references;
-                u.bytes_referenced += size;
+            if (r.referrer == index_label) {
+                u.bytes_referenced_by_index += size;
+                continue;
+            }
+            if (!r.verify) {
+                continue;
+            }
+            // The definition of bytes_referenced counts R1-R3 only.
+            counted = true;
+            ++u.references;
+            u.bytes_referenced += size;
+            if (r.referrer.starts_with("artifact ")) {
+                u.bytes_referenced_by_artifacts += size;
+            } else {
+                u.bytes_referenced_by_runs += size;
             }
         }
-        if (std::any_of(refs.begin(), refs.end(), [](const BlobRef& r) { return r.verify; }) &&
-            distinct.emplace(st.st_dev, st.st_ino).second) {
+        if (counted && distinct.emplace(st.st_dev, st.st_ino).second) {
             distinct_bytes += size;
         }
     }
     u.bytes_saved_by_dedup = u.bytes_referenced - distinct_bytes;
+    for (const auto& e : list_blobs(blobs_)) {
+        if (!e.blob_name || !S_ISREG(e.st.st_mode)) {
+            continue;
+        }
+        u.hardlinked_copies += static_cast<std::uint64_t>(e.st.st_nlink) - 1;
+        if (!scan.blobs.contains(e.name)) {
+            ++u.unreferenced_count;
+            u.unreferenced_bytes += static_cast<std::uint64_t>(e.st.st_size);
+        }
+    }
     return u;
 }
 

@@ -272,6 +272,55 @@ TEST_F(MaintenanceTest, PurgingOneOfTwoRunsSharingADatasetKeepsTheDataset) {
     EXPECT_EQ(v->orphans, 0U);
 }
 
+// The whole v0.6 scenario: two runs share the dataset manifest; purging the first keeps the
+// dataset (above), purging the second as well lets GC remove it.
+TEST_F(MaintenanceTest, PurgingBothRunsSharingADatasetFreesItOnlyThen) {
+    test_util::copy_tree(fixture, root());
+    const auto manifest = root() / "archive" / "manifests" / "datasets" / "05" /
+                          "05e6c4742742c720356e14e0a68f12952c958bf52a65d8194e6e746d0514207b.json";
+    auto dataset = store_.read_manifest(manifest);
+    ASSERT_TRUE(dataset.has_value()) << dataset.error();
+    ASSERT_EQ(dataset->files.size(), 3U);
+    const auto purge = [&](const std::string& rel_dir, const std::string& run_id) {
+        fs::remove_all(root() / rel_dir);
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((root() / "index" / "runicorn.db").c_str(), &db), SQLITE_OK);
+        const std::string sql = "DELETE FROM run_assets WHERE run_id = '" + run_id +
+                                "'; DELETE FROM assets WHERE asset_id NOT IN (SELECT asset_id "
+                                "FROM run_assets); DELETE FROM runs WHERE run_id = '" +
+                                run_id + "';";
+        ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    };
+
+    purge("runs/cv/resnet/20250115_100000_6cefa5", "20250115_100000_6cefa5");
+    auto first = gc_after(hours(24 * 365 * 10), false);
+    ASSERT_TRUE(first.has_value()) << first.error();
+    for (const auto& f : dataset->files) {
+        EXPECT_TRUE(fs::exists(blob(f.sha256))) << f.rel << " was deleted with the first run";
+    }
+    EXPECT_TRUE(fs::exists(manifest));
+
+    purge("runs/cv/yolo/v8/20250115_121500_5faeb7", "20250115_121500_5faeb7");
+    auto dry = gc_after(hours(24 * 365 * 10), true);
+    ASSERT_TRUE(dry.has_value()) << dry.error();
+    EXPECT_EQ(dry->blobs_removed.size(), 3U);
+    EXPECT_EQ(dry->bytes_freed, dataset->total_size_bytes + fs::file_size(manifest));
+    for (const auto& f : dataset->files) {
+        EXPECT_TRUE(fs::exists(blob(f.sha256))) << "a dry run deleted " << f.rel;
+    }
+    auto second = gc_after(hours(24 * 365 * 10), false);
+    ASSERT_TRUE(second.has_value()) << second.error();
+    EXPECT_EQ(second->blobs_removed.size(), 3U);
+    for (const auto& f : dataset->files) {
+        EXPECT_FALSE(fs::exists(blob(f.sha256))) << f.rel << " outlived both runs";
+    }
+    EXPECT_FALSE(fs::exists(manifest));
+    auto v = store_.verify({});
+    ASSERT_TRUE(v.has_value()) << v.error();
+    EXPECT_THAT(v->problems, IsEmpty());
+}
+
 TEST_F(MaintenanceTest, FixtureVerifiesClean) {
     test_util::copy_tree(fixture, root());
     auto v = store_.verify({});
@@ -379,6 +428,25 @@ TEST_F(MaintenanceTest, UsageCountsBytesSavedByDedup) {
     EXPECT_EQ(u->references, 3U);
     EXPECT_EQ(u->bytes_referenced, 30U);
     EXPECT_EQ(u->bytes_saved_by_dedup, 20U);
+    EXPECT_EQ(u->bytes_referenced_by_runs, 30U);
+    EXPECT_EQ(u->bytes_referenced_by_artifacts, 0U);
+    EXPECT_EQ(u->unreferenced_count, 0U);
+    EXPECT_EQ(u->hardlinked_copies, 0U);
+
+    // An orphan, an artifact version naming the dataset's blob, and a hard-linked download.
+    const auto orphan = put("orphan!");
+    write_file(root() / "artifacts" / "m" / "v1" / "manifest.json",
+               R"({"files": {"a.txt": {"sha256": ")" + sha256_hex("0123456789") +
+                   R"(", "size_bytes": 10}}})");
+    ASSERT_TRUE(store_.materialize(orphan, dir_.path() / "dl" / "o", {}).has_value());
+    u = store_.usage();
+    ASSERT_TRUE(u.has_value()) << u.error();
+    EXPECT_EQ(u->unreferenced_count, 1U);
+    EXPECT_EQ(u->unreferenced_bytes, 7U);
+    EXPECT_EQ(u->hardlinked_copies, 1U);
+    EXPECT_EQ(u->bytes_referenced_by_artifacts, 10U);
+    EXPECT_EQ(u->bytes_referenced, 40U);
+    EXPECT_EQ(u->bytes_saved_by_dedup, 30U);
 }
 
 }  // namespace

@@ -121,6 +121,18 @@ struct BlobUsage {
     /// Saved by dedup: bytes_referenced minus the sizes of the distinct referenced blobs
     /// (each inode counted once). Unreferenced blobs do not count either way.
     std::uint64_t bytes_saved_by_dedup = 0;
+    // Appended after the first version of this struct:
+    /// Blobs no referrer (R1-R3 nor the v0.6 index, R5) names, and their bytes: what a GC past
+    /// the grace period would remove.
+    std::uint64_t unreferenced_count = 0;
+    std::uint64_t unreferenced_bytes = 0;
+    /// Extra names of blob inodes (st_nlink - 1 summed): hard-linked downloads and snapshots.
+    std::uint64_t hardlinked_copies = 0;
+    /// Referenced bytes by kind of referrer (each reference counted at its blob's size): runs'
+    /// assets and their manifests (R1, R2), artifact versions (R3), the v0.6 index (R5).
+    std::uint64_t bytes_referenced_by_runs = 0;
+    std::uint64_t bytes_referenced_by_artifacts = 0;
+    std::uint64_t bytes_referenced_by_index = 0;
 };
 
 /// Options of BlobStore::verify().
