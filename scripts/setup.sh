@@ -13,7 +13,9 @@ packages=(
   # tests, benchmarks and tooling
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format curl procps
   # Python SDK
-  python3 python3-dev
+  python3 python3-dev python3-pip
+  # web UI browser tests: headless Chromium (driven by playwright-core) and a CJK font for 简体中文
+  chromium fonts-wqy-microhei
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -296,8 +297,20 @@ int rn_init(const rn_init_options* in, rn_run** out) {
         opts.heartbeat_interval = std::chrono::seconds(o.heartbeat_interval_s);
         opts.queue_capacity = static_cast<std::size_t>(o.queue_capacity_bytes);
         opts.handle_signals = o.handle_signals != 0;
+        std::string language = "c";
+        if (o.writer_language != nullptr) {
+            language = o.writer_language;
+            if (language != "c" && language != "cpp" && language != "python") {
+                return fail(RN_E_INVALID_ARGUMENT, "rn_init: invalid writer_language '" + language +
+                                                       "' (c, cpp or python)");
+            }
+        }
+        std::optional<std::string> python_version;
+        if (o.python_version != nullptr) {
+            python_version = o.python_version;
+        }
 
-        auto r = runicorn::sdk::init_as(std::move(opts), "c");
+        auto r = runicorn::sdk::init_as(std::move(opts), language, python_version);
         if (!r.has_value()) {
             return from_status(r.error());
         }
@@ -617,6 +630,41 @@ int rn_finish(rn_run* run, const char* status) {
         return from_status(run->run.finish(status == nullptr ? "finished" : status));
     } catch (...) {
         return internal_error("rn_finish");
+    }
+}
+
+int rn_finish_ex(rn_run* run, const char* status, const char* exit_reason) {
+    try {
+        if (run == nullptr) {
+            return null_run("rn_finish_ex");
+        }
+        RunCore* core = RunAccess::core(run->run);
+        if (core == nullptr) {
+            return RN_OK;  // no-op run
+        }
+        return from_status(core->finish(status == nullptr ? "finished" : status,
+                                        exit_reason == nullptr ? "" : exit_reason, 0, true));
+    } catch (...) {
+        return internal_error("rn_finish_ex");
+    }
+}
+
+int rn_log_raw(rn_run* run, const char* utf8, size_t len) {
+    try {
+        if (run == nullptr) {
+            return null_run("rn_log_raw");
+        }
+        if (utf8 == nullptr && len > 0) {
+            return fail(RN_E_INVALID_ARGUMENT, "rn_log_raw: utf8 is NULL but len is not 0");
+        }
+        RunCore* core = RunAccess::core(run->run);
+        if (core == nullptr) {
+            return RN_OK;
+        }
+        return from_enqueued(*core, core->log_raw(std::string_view(utf8 ? utf8 : "", len)),
+                             "rn_log_raw");
+    } catch (...) {
+        return internal_error("rn_log_raw");
     }
 }
 

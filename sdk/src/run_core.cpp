@@ -218,6 +218,28 @@ Enqueued RunCore::log_text(std::string_view text) noexcept {
     }
 }
 
+Enqueued RunCore::log_raw(std::string_view text) noexcept {
+    if (inert()) {
+        return Enqueued::kRejected;
+    }
+    if (finished()) {
+        warn_finished("log_raw()");
+        return Enqueued::kRejected;
+    }
+    try {
+        if (!text.empty() && text.back() == '\n') {
+            return enqueue(StreamId::kLogs, text, {}, 0);
+        }
+        thread_local std::string line;
+        line.assign(text);
+        line.push_back('\n');
+        return enqueue(StreamId::kLogs, line, {}, 0);
+    } catch (...) {
+        count_oom_drop();
+        return Enqueued::kDropped;
+    }
+}
+
 Result<std::string> RunCore::log_image(std::string_view key, std::span<const std::byte> bytes,
                                        const ImageOptions& options) noexcept {
     try {

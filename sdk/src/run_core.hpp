@@ -101,6 +101,9 @@ public:
                  const std::optional<std::string_view>& stage) noexcept;
     /// Queues one logs.txt line "HH:MM:SS | text".
     Enqueued log_text(std::string_view text) noexcept;
+    /// Queues `text` into logs.txt verbatim (already prefixed by the caller: console capture,
+    /// logging handler), with a '\n' appended unless it ends with one.
+    Enqueued log_raw(std::string_view text) noexcept;
     /// Writes the media file in the calling thread, then queues its event. Returns
     /// "media/<file>". INVALID_ARGUMENT for a bad key or format, FAILED_PRECONDITION on a finished
     /// run, RESOURCE_EXHAUSTED when the event was dropped, or the store's error.

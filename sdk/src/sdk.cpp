@@ -98,7 +98,8 @@ void clear_active() {
     g.active.reset();
 }
 
-Result<Run> init_impl(InitOptions o, std::string_view language) {
+Result<Run> init_impl(InitOptions o, std::string_view language,
+                      const std::optional<std::string>& python_version) {
     if (!is_enabled()) {
         clear_active();
         return Run();
@@ -130,6 +131,7 @@ Result<Run> init_impl(InitOptions o, std::string_view language) {
             break;
     }
     create.writer = "runicorn-cpp/" + std::string(kernel::kVersion) + " " + std::string(language);
+    create.python_version = python_version;
 
     TestHooks hooks;
     {
@@ -205,9 +207,10 @@ void set_test_hooks(TestHooks hooks) {
     g.hooks = std::move(hooks);
 }
 
-Result<Run> init_as(InitOptions options, std::string_view language) noexcept {
+Result<Run> init_as(InitOptions options, std::string_view language,
+                    const std::optional<std::string>& python_version) noexcept {
     try {
-        return init_impl(std::move(options), language);
+        return init_impl(std::move(options), language, python_version);
     } catch (const std::exception& e) {
         return Status::internal(std::string("init: ") + e.what());
     } catch (...) {

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include <runicorn/plugin/run_store.hpp>
@@ -48,8 +50,10 @@ struct TestHooks {
 };
 void set_test_hooks(TestHooks hooks);
 
-/// init with the writer tag of the calling layer: "cpp" or "c" (meta.json "writer").
-Result<Run> init_as(InitOptions options, std::string_view language) noexcept;
+/// init with the writer tag of the calling layer: "cpp", "c" or "python" (meta.json "writer"),
+/// and the Python version for meta.json "python" (nullopt writes null).
+Result<Run> init_as(InitOptions options, std::string_view language,
+                    const std::optional<std::string>& python_version = std::nullopt) noexcept;
 
 /// Parses RUNICORN_ON / RUNICORN_MODE (SDK.md §1.8) from an environment lookup: false when
 /// RUNICORN_ON is 0,false,no,n,off (any case) or RUNICORN_MODE is "disabled".

@@ -38,7 +38,7 @@ extern "C" {
 /* NOLINTBEGIN(modernize-use-using) */
 
 #define RN_ABI_VERSION_MAJOR 1
-#define RN_ABI_VERSION_MINOR 0
+#define RN_ABI_VERSION_MINOR 1
 /* (major << 16) | minor; check before anything else. */
 RN_API uint32_t rn_abi_version(void);
 /* Our version, a static string. */
@@ -96,6 +96,10 @@ typedef struct rn_init_options {
     uint32_t flush_interval_ms, sync_interval_ms, max_block_ms, heartbeat_interval_s;
     uint64_t queue_capacity_bytes;
     int handle_signals;
+    /* Since ABI 1.1: the calling layer for meta.json "writer" ("c", "cpp" or "python"; NULL →
+     * "c") and the Python version for meta.json "python" (NULL → null). */
+    const char* writer_language;
+    const char* python_version;
 } rn_init_options;
 /* Fills the defaults of SDK.md §2.3 and struct_size. */
 RN_API void rn_init_options_default(rn_init_options* o);
@@ -150,6 +154,14 @@ RN_API int rn_log_config_json(rn_run* run, const char* args_json, const char* ex
                               const char* const* config_files, size_t n_files);
 RN_API int rn_flush(rn_run* run, uint32_t timeout_ms);
 RN_API int rn_finish(rn_run* run, const char* status /* NULL = "finished" */);
+/* Since ABI 1.1. rn_finish that also merges status.json "exit_reason" (NULL or "" = none), e.g.
+ * "exception" when a language binding saw the program fail. */
+RN_API int rn_finish_ex(rn_run* run, const char* status, const char* exit_reason);
+/* Since ABI 1.1. Queues text into logs.txt verbatim, a '\n' appended unless it ends with one:
+ * for lines the caller has already prefixed (console capture "[HH:MM:SS] line", logging
+ * handlers). RN_OK when queued; RN_E_RESOURCE_EXHAUSTED when dropped; RN_E_FAILED_PRECONDITION
+ * on a finished run. */
+RN_API int rn_log_raw(rn_run* run, const char* utf8, size_t len);
 
 typedef struct rn_run_info {
     uint32_t struct_size;
