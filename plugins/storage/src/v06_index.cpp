@@ -7,7 +7,6 @@
 #include "catalog/sqlite_db.hpp"
 #include "catalog_location.hpp"
 #include "file_io.hpp"
-
 #include <sys/stat.h>
 
 namespace runicorn::storage {
