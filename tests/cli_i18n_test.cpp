@@ -189,6 +189,12 @@ TEST_F(CliI18nTest, ViewerBannerAndServerSpeakChinese) {
     const std::string catalog = http_request(port, "GET", "/api/i18n/zh-CN?ns=cli,errors");
     EXPECT_THAT(catalog, HasSubstr("\"cli.ls.no_runs\":\"没有运行记录\""));
     EXPECT_THAT(catalog, HasSubstr("\"errors.RUN_NOT_FOUND\":\"未找到该运行记录\""));
+    // Error details follow the request's language; the code stays the same (API.md §1.2).
+    const std::string zh = http_request(port, "GET", "/api/runs/20260101_000000_abcdef?lng=zh-CN");
+    EXPECT_THAT(zh, HasSubstr("HTTP/1.1 404"));
+    EXPECT_THAT(zh, HasSubstr(R"("detail":"未找到该运行记录","code":"RUN_NOT_FOUND")"));
+    const std::string en = http_request(port, "GET", "/api/runs/20260101_000000_abcdef?lng=en");
+    EXPECT_THAT(en, HasSubstr(R"("detail":"Run not found","code":"RUN_NOT_FOUND")"));
     viewer.signal(SIGTERM);
     EXPECT_EQ(viewer.wait().exit_code, 0);
 }

@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "error_locale.hpp"
 #include "guard/auth_routes.hpp"
 #include "guard/origin_check.hpp"
 #include "http_config.hpp"
@@ -216,6 +217,11 @@ plugin::HttpResponse Dispatcher::call_handler(plugin::RouteHandler& handler,
 plugin::HttpResponse Dispatcher::dispatch(plugin::HttpRequest& request,
                                           const plugin::HeaderList& extra_headers) {
     plugin::HttpResponse response = route(request);
+    if (response.status >= 400) {
+        const auto locales = routes_->locales();
+        localize_error(response, locales.get(), request.query_value("lng").value_or(""),
+                       request.header("accept-language").value_or(""));
+    }
     response.headers.insert(response.headers.end(), extra_headers.begin(), extra_headers.end());
     return response;
 }

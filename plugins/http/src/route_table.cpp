@@ -20,6 +20,16 @@ void RouteTable::set_base_url(std::string url) {
     base_url_ = std::move(url);
 }
 
+void RouteTable::set_locales(std::shared_ptr<const plugin::Locales> locales) {
+    const std::unique_lock lock(mutex_);
+    locales_ = std::move(locales);
+}
+
+std::shared_ptr<const plugin::Locales> RouteTable::locales() const {
+    const std::shared_lock lock(mutex_);
+    return locales_;
+}
+
 RouteMatch RouteTable::match(std::string_view method,
                              const std::vector<std::string>& segments) const {
     const std::shared_lock lock(mutex_);
@@ -34,6 +44,7 @@ std::vector<plugin::RouteSpec> RouteTable::routes() const {
 void RouteTable::clear() noexcept {
     const std::unique_lock lock(mutex_);
     router_.clear();
+    locales_.reset();
 }
 
 }  // namespace runicorn::http_plugin

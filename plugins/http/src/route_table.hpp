@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <runicorn/plugin/http_routes.hpp>
+#include <runicorn/plugin/locales.hpp>
 #include <runicorn/status.hpp>
 
 #include "http_router.hpp"
@@ -33,6 +34,11 @@ public:
     /// "" until set_base_url() is called with the listening address.
     std::string base_url() const override;
 
+    /// Keeps the locales service for error_locale.hpp (released by clear()).
+    void set_locales(std::shared_ptr<const plugin::Locales> locales) override;
+    /// The locales service, or null when the i18n plugin did not hand one over.
+    std::shared_ptr<const plugin::Locales> locales() const;
+
     /// Publishes the server's address ("" when it stops listening).
     void set_base_url(std::string url);
     /// See Router::match.
@@ -46,6 +52,7 @@ private:
     mutable std::shared_mutex mutex_;
     Router router_;
     std::string base_url_;
+    std::shared_ptr<const plugin::Locales> locales_;
 };
 
 }  // namespace runicorn::http_plugin

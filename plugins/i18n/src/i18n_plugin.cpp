@@ -87,6 +87,7 @@ public:
             RUNICORN_RETURN_IF_ERROR(
                 add_i18n_routes(*routes, locales,
                                 [locales]() -> const CatalogSet& { return locales->catalogs(); }));
+            routes->set_locales(locales);
         }
         return Status::ok();
     }

@@ -12,6 +12,8 @@
 
 namespace runicorn::plugin {
 
+class Locales;
+
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 /// One HTTP request as a route handler sees it. The body has been read completely (within the
@@ -120,6 +122,11 @@ public:
     /// "http://127.0.0.1:23300" once the server listens (the real port when 0 was asked for);
     /// "" before start() and after stop().
     virtual std::string base_url() const = 0;
+    /// Hands the server the locales service, so that the `detail` of its error responses follows
+    /// the request's language (?lng=, Accept-Language) while `code` stays stable (API.md §1.2,
+    /// §4.8). The i18n plugin calls it from init(); the server keeps the pointer until stop().
+    /// The default implementation ignores it.
+    virtual void set_locales(std::shared_ptr<const Locales> locales) { (void)locales; }
 
 protected:
     HttpRoutes() = default;
