@@ -102,23 +102,37 @@ Status with_context(Status status, const fs::path& root) {
 
 fs::path V06Index::file_of(const fs::path& root) { return root / "index" / "runicorn.db"; }
 
-Status V06Index::upsert_run(const fs::path& root, const V06RunRow& row) {
+namespace {
+
+/// Runs `body` on the locked database inside BEGIN IMMEDIATE, committing when it succeeds; nothing
+/// happens when open_index() finds nothing to do. Errors name the file.
+template <class Body>
+Status in_transaction(const fs::path& root, Open mode, Body body) {
     auto write = [&]() -> Status {
-        RUNICORN_ASSIGN_OR_RETURN(auto session, open_index(root, Open::kCreate));
+        RUNICORN_ASSIGN_OR_RETURN(auto session, open_index(root, mode));
         if (!session) {
             return Status::ok();
         }
         catalog::Transaction tx(*session->db);
         RUNICORN_RETURN_IF_ERROR(tx.status());
+        RUNICORN_RETURN_IF_ERROR(body(*session->db));
+        return tx.commit();
+    };
+    return with_context(write(), root);
+}
+
+}  // namespace
+
+Status V06Index::upsert_run(const fs::path& root, const V06RunRow& row) {
+    return in_transaction(root, Open::kCreate, [&](catalog::Database& db) -> Status {
         RUNICORN_ASSIGN_OR_RETURN(
             auto stmt,
-            session->db->prepare(
-                "INSERT INTO runs (run_id, path, alias, created_at, ended_at, status, run_dir, "
-                "workspace_root) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7) "
-                "ON CONFLICT(run_id) DO UPDATE SET path = excluded.path, "
-                "alias = COALESCE(excluded.alias, runs.alias), ended_at = NULL, "
-                "status = excluded.status, run_dir = excluded.run_dir, "
-                "workspace_root = excluded.workspace_root"));
+            db.prepare("INSERT INTO runs (run_id, path, alias, created_at, ended_at, status, "
+                       "run_dir, workspace_root) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7) "
+                       "ON CONFLICT(run_id) DO UPDATE SET path = excluded.path, "
+                       "alias = COALESCE(excluded.alias, runs.alias), ended_at = NULL, "
+                       "status = excluded.status, run_dir = excluded.run_dir, "
+                       "workspace_root = excluded.workspace_root"));
         stmt.bind(1, std::string_view(row.run_id));
         stmt.bind(2, std::string_view(row.path));
         stmt.bind(3, row.alias);
@@ -126,69 +140,42 @@ Status V06Index::upsert_run(const fs::path& root, const V06RunRow& row) {
         stmt.bind(5, std::string_view(row.status));
         stmt.bind(6, std::string_view(row.run_dir));
         stmt.bind(7, std::string_view(row.workspace_root));
-        RUNICORN_RETURN_IF_ERROR(stmt.run());
-        return tx.commit();
-    };
-    return with_context(write(), root);
+        return stmt.run();
+    });
 }
 
 Status V06Index::set_status(const fs::path& root, std::string_view run_id, std::string_view status,
                             std::optional<double> ended_at) {
-    auto write = [&]() -> Status {
-        RUNICORN_ASSIGN_OR_RETURN(auto session, open_index(root, Open::kExisting));
-        if (!session) {
-            return Status::ok();
-        }
-        catalog::Transaction tx(*session->db);
-        RUNICORN_RETURN_IF_ERROR(tx.status());
-        RUNICORN_ASSIGN_OR_RETURN(auto stmt,
-                                  session->db->prepare("UPDATE runs SET status = ?2, ended_at = ?3 "
-                                                       "WHERE run_id = ?1"));
+    return in_transaction(root, Open::kExisting, [&](catalog::Database& db) -> Status {
+        RUNICORN_ASSIGN_OR_RETURN(
+            auto stmt, db.prepare("UPDATE runs SET status = ?2, ended_at = ?3 WHERE run_id = ?1"));
         stmt.bind(1, run_id);
         stmt.bind(2, status);
         stmt.bind(3, ended_at);
-        RUNICORN_RETURN_IF_ERROR(stmt.run());
-        return tx.commit();
-    };
-    return with_context(write(), root);
+        return stmt.run();
+    });
 }
 
 Status V06Index::set_alias(const fs::path& root, std::string_view run_id,
                            const std::optional<std::string>& alias) {
-    auto write = [&]() -> Status {
-        RUNICORN_ASSIGN_OR_RETURN(auto session, open_index(root, Open::kExisting));
-        if (!session) {
-            return Status::ok();
-        }
-        catalog::Transaction tx(*session->db);
-        RUNICORN_RETURN_IF_ERROR(tx.status());
-        RUNICORN_ASSIGN_OR_RETURN(
-            auto stmt, session->db->prepare("UPDATE runs SET alias = ?2 WHERE run_id = ?1"));
+    return in_transaction(root, Open::kExisting, [&](catalog::Database& db) -> Status {
+        RUNICORN_ASSIGN_OR_RETURN(auto stmt,
+                                  db.prepare("UPDATE runs SET alias = ?2 WHERE run_id = ?1"));
         stmt.bind(1, run_id);
         stmt.bind(2, alias);
-        RUNICORN_RETURN_IF_ERROR(stmt.run());
-        return tx.commit();
-    };
-    return with_context(write(), root);
+        return stmt.run();
+    });
 }
 
 Status V06Index::delete_run(const fs::path& root, std::string_view run_id) {
-    auto write = [&]() -> Status {
-        RUNICORN_ASSIGN_OR_RETURN(auto session, open_index(root, Open::kExisting));
-        if (!session) {
-            return Status::ok();
-        }
-        catalog::Transaction tx(*session->db);
-        RUNICORN_RETURN_IF_ERROR(tx.status());
-        RUNICORN_ASSIGN_OR_RETURN(auto del,
-                                  session->db->prepare("DELETE FROM runs WHERE run_id = ?1"));
+    return in_transaction(root, Open::kExisting, [&](catalog::Database& db) -> Status {
+        RUNICORN_ASSIGN_OR_RETURN(auto del, db.prepare("DELETE FROM runs WHERE run_id = ?1"));
         del.bind(1, run_id);
         RUNICORN_RETURN_IF_ERROR(del.run());
-        RUNICORN_RETURN_IF_ERROR(session->db->exec(
-            "DELETE FROM assets WHERE asset_id NOT IN (SELECT asset_id FROM run_assets)"));
-        return tx.commit();
-    };
-    return with_context(write(), root);
+        // Links cascade with the run; assets left without any link go too (FORMAT.md §6).
+        return db.exec(
+            "DELETE FROM assets WHERE asset_id NOT IN (SELECT asset_id FROM run_assets)");
+    });
 }
 
 }  // namespace runicorn::storage
