@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <runicorn/testing/copy_tree.hpp>
 #include <runicorn/testing/temp_dir.hpp>
 
 #include "folder_artifact_store.hpp"
@@ -34,20 +35,7 @@ void write_file(const fs::path& p, const std::string& bytes) {
 
 class CliDedupTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        for (const auto& e : fs::recursive_directory_iterator(fixture_store)) {
-            const fs::path to = store_ / fs::relative(e.path(), fixture_store);
-            if (e.is_directory()) {
-                fs::create_directories(to);
-                fs::permissions(to, fs::perms::owner_all, fs::perm_options::add);
-            } else {
-                fs::create_directories(to.parent_path());
-                fs::copy_file(e.path(), to);
-                fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write,
-                                fs::perm_options::add);
-            }
-        }
-    }
+    void SetUp() override { ::runicorn::testing::copy_tree_writable(fixture_store, store_); }
 
     ProcessResult run(std::vector<std::string> args) const {
         args.insert(args.begin(), runicorn_exe);

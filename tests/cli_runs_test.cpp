@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <runicorn/testing/copy_tree.hpp>
+
 #include "process.hpp"
 #include "test_util.hpp"
 
@@ -37,20 +39,7 @@ std::string slurp(const fs::path& p) {
 class CliRunsTest : public ::testing::Test {
 protected:
     /// A writable copy of the fixture (the original is never touched).
-    void SetUp() override {
-        for (const auto& e : fs::recursive_directory_iterator(fixture_store)) {
-            const fs::path to = store_ / fs::relative(e.path(), fixture_store);
-            if (e.is_directory()) {
-                fs::create_directories(to);
-                fs::permissions(to, fs::perms::owner_all, fs::perm_options::add);
-            } else {
-                fs::create_directories(to.parent_path());
-                fs::copy_file(e.path(), to);
-                fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write,
-                                fs::perm_options::add);
-            }
-        }
-    }
+    void SetUp() override { ::runicorn::testing::copy_tree_writable(fixture_store, store_); }
 
     ProcessResult run(std::vector<std::string> args, const EnvChanges& extra = {}) const {
         args.insert(args.begin(), runicorn_exe);

@@ -15,6 +15,7 @@
 
 #include <runicorn/result.hpp>
 #include <runicorn/status.hpp>
+#include <runicorn/testing/copy_tree.hpp>
 #include <runicorn/testing/status_matchers.hpp>
 #include <runicorn/testing/temp_dir.hpp>
 
@@ -75,20 +76,7 @@ inline std::filesystem::path fixture_dir() { return RUNICORN_FIXTURE_DIR; }
 /// Copies the fixture's `store/` to `dst` by hand, making everything owner-writable (fs::copy
 /// would keep the checkout's read-only modes).
 inline void copy_fixture_store(const std::filesystem::path& dst) {
-    namespace fs = std::filesystem;
-    const fs::path src = fixture_dir() / "store";
-    fs::create_directories(dst);
-    for (const auto& e : fs::recursive_directory_iterator(src)) {
-        const fs::path to = dst / fs::relative(e.path(), src);
-        if (e.is_directory()) {
-            fs::create_directories(to);
-            fs::permissions(to, fs::perms::owner_all, fs::perm_options::add);
-        } else {
-            fs::copy_file(e.path(), to);
-            fs::permissions(to, fs::perms::owner_read | fs::perms::owner_write,
-                            fs::perm_options::add);
-        }
-    }
+    ::runicorn::testing::copy_tree_writable(fixture_dir() / "store", dst);
 }
 
 }  // namespace runicorn::storage::testing
