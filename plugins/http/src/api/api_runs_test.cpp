@@ -292,6 +292,8 @@ TEST_F(ApiRunsTest, RunDetailMatchesV06) {
     }
     const Reply kitchen = get(std::string("/api/runs/") + kKitchen);
     EXPECT_EQ(kitchen.json().at("media_count").as_int64(), 1);
+    // The last metrics step, from the series service (the fixture's last row is step 30).
+    EXPECT_EQ(kitchen.json().at("last_step"), json::value(30));
     EXPECT_EQ(get("/api/runs/nope").status, 404U);
 }
 

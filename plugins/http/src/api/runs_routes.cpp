@@ -190,7 +190,18 @@ HttpResponse get_run(ApiState& state, const HttpRequest& request) {
     if (!run) {
         return store_failure(state, "reading run " + id, run.error());
     }
-    return json_response(200, run_detail(*run, unix_now()));
+    boost::json::object body = run_detail(*run, unix_now());
+    // last_step comes from the series cache (parsed once, then read incrementally); a run whose
+    // events cannot be read keeps null rather than failing the whole detail.
+    if (const auto& series = state.series()) {
+        if (auto keys = series->metric_keys(run->location.run_id)) {
+            if (const auto* last = keys->if_contains("last_step");
+                last != nullptr && last->is_int64()) {
+                body["last_step"] = last->get_int64();
+            }
+        }
+    }
+    return json_response(200, body);
 }
 
 HttpResponse patch_run(ApiState& state, const HttpRequest& request) {
