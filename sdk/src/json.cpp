@@ -1,3 +1,7 @@
+#include <limits>
+#include <optional>
+#include <string>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
@@ -55,10 +59,103 @@ Json Json::object(std::initializer_list<JsonMember> members) {
     return j;
 }
 
+namespace {
+
+// Non-finite tokens are parsed as these strings, then turned into numbers (a JSON text can only
+// produce them through a \u0000 escape, which no real key or value of a run's files carries).
+constexpr std::string_view kNanMarker = "\\u0000runicorn:NaN";
+constexpr std::string_view kInfMarker = "\\u0000runicorn:Infinity";
+constexpr std::string_view kNegInfMarker = "\\u0000runicorn:-Infinity";
+
+/// `text` with NaN, Infinity and -Infinity outside strings replaced by marker strings; nullopt
+/// when it holds none.
+std::optional<std::string> mark_non_finite(std::string_view text) {
+    std::string out;
+    bool changed = false;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            out.push_back(c);
+            if (c == '\\' && i + 1 < text.size()) {
+                out.push_back(text[++i]);
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            out.push_back(c);
+            continue;
+        }
+        const std::string_view rest = text.substr(i);
+        std::string_view token;
+        std::string_view marker;
+        if (rest.starts_with("NaN")) {
+            token = "NaN";
+            marker = kNanMarker;
+        } else if (rest.starts_with("Infinity")) {
+            token = "Infinity";
+            marker = kInfMarker;
+        } else if (rest.starts_with("-Infinity")) {
+            token = "-Infinity";
+            marker = kNegInfMarker;
+        }
+        if (token.empty()) {
+            out.push_back(c);
+            continue;
+        }
+        out += '"';
+        out += marker;
+        out += '"';
+        i += token.size() - 1;
+        changed = true;
+    }
+    if (!changed) {
+        return std::nullopt;
+    }
+    return out;
+}
+
+/// Turns the marker strings of mark_non_finite() back into numbers, everywhere in `v`.
+void unmark_non_finite(boost::json::value& v) {
+    if (v.is_string()) {
+        const std::string_view s = v.get_string();
+        if (!s.empty() && s.front() == '\0') {
+            if (s == std::string_view("\0runicorn:NaN", 13)) {
+                v = std::numeric_limits<double>::quiet_NaN();
+            } else if (s == std::string_view("\0runicorn:Infinity", 18)) {
+                v = std::numeric_limits<double>::infinity();
+            } else if (s == std::string_view("\0runicorn:-Infinity", 19)) {
+                v = -std::numeric_limits<double>::infinity();
+            }
+        }
+    } else if (v.is_array()) {
+        for (auto& e : v.get_array()) {
+            unmark_non_finite(e);
+        }
+    } else if (v.is_object()) {
+        for (auto& kv : v.get_object()) {
+            unmark_non_finite(kv.value());
+        }
+    }
+}
+
+}  // namespace
+
 Result<Json> Json::parse(std::string_view text) {
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(text, ec);
     if (ec) {
+        if (const auto marked = mark_non_finite(text)) {
+            boost::system::error_code ec_marked;
+            boost::json::value w = boost::json::parse(*marked, ec_marked);
+            if (!ec_marked) {
+                unmark_non_finite(w);
+                return sdk::from_boost(w);
+            }
+        }
         // Report the line and column of the failure: boost::json stops where the text went wrong,
         // so parse the prefix again with a stream parser to find the offset.
         std::size_t line = 1;

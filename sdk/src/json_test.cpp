@@ -1,3 +1,4 @@
+#include <cmath>
 #include <limits>
 
 #include <gtest/gtest.h>
@@ -41,6 +42,25 @@ TEST(JsonTest, ParseRoundTrips) {
     ASSERT_TRUE(j.has_value());
     EXPECT_EQ(j->dump(), R"({"a":[1,-2,3.5,1.8446744073709552e+19],"b":{"c":null}})");
     EXPECT_EQ(j->find("a")->items()[0].kind(), Json::Kind::kI64);
+}
+
+TEST(JsonTest, ParseAcceptsPythonsNonFiniteTokensOutsideStrings) {
+    auto j = Json::parse(R"({"n": NaN, "i": [Infinity, -Infinity], "s": "NaN Infinity \" NaN",)"
+                         R"( "o": {"x": -Infinity}})");
+    ASSERT_TRUE(j.has_value()) << j.error();
+    EXPECT_TRUE(std::isnan(j->find("n")->as_f64()));
+    EXPECT_EQ(j->find("i")->items()[0].as_f64(), std::numeric_limits<double>::infinity());
+    EXPECT_EQ(j->find("i")->items()[1].as_f64(), -std::numeric_limits<double>::infinity());
+    EXPECT_EQ(j->find("s")->as_string(), "NaN Infinity \" NaN");
+    EXPECT_EQ(j->find("o")->find("x")->as_f64(), -std::numeric_limits<double>::infinity());
+    EXPECT_EQ(
+        j->dump(),
+        R"({"n":NaN,"i":[Infinity,-Infinity],"s":"NaN Infinity \" NaN","o":{"x":-Infinity}})");
+    // Other bare words are still errors, with their position.
+    auto bad = Json::parse(R"({"a": NaNx})");
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_THAT(bad.error(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("invalid JSON")));
+    EXPECT_FALSE(Json::parse("nan").has_value());
 }
 
 TEST(JsonTest, ParseErrorNamesLineAndColumn) {

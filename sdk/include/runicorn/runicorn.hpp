@@ -162,8 +162,9 @@ public:
     /// last value.
     static Json object(std::initializer_list<JsonMember> members);
     static Json object();
-    /// Parses JSON text (RFC 8259). INVALID_ARGUMENT with line and column when it is not JSON.
-    /// Integers that fit int64 become kI64, other numbers kF64.
+    /// Parses JSON text (RFC 8259, plus the tokens NaN, Infinity and -Infinity outside strings,
+    /// as Python's json module and Runicorn v0.6 write them). INVALID_ARGUMENT with line and
+    /// column when it is not JSON. Integers that fit int64 become kI64, other numbers kF64.
     static Result<Json> parse(std::string_view text);
 
     Kind kind() const noexcept { return kind_; }

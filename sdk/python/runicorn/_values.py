@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from typing import Any
 
@@ -65,23 +64,10 @@ def to_json_safe(v: Any, keys_to_str: bool = False, depth: int = 0) -> Any:
 
 
 def finite_json(obj: Any) -> "tuple[str, bool]":
-    """JSON text for the core's strict parser: NaN and infinities become null. Returns the text
-    and whether anything was replaced."""
-    try:
-        return json.dumps(obj, allow_nan=False, ensure_ascii=False), False
-    except ValueError:
-        pass
-
-    def fix(v: Any) -> Any:
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if isinstance(v, dict):
-            return {k: fix(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [fix(x) for x in v]
-        return v
-
-    return json.dumps(fix(obj), allow_nan=False, ensure_ascii=False), True
+    """JSON text for the core, NaN and infinities kept as Python's NaN/Infinity tokens (the core's
+    parser and Runicorn v0.6's readers accept them). Returns the text and False (nothing is ever
+    replaced; the flag stays for callers written against the earlier strict core)."""
+    return json.dumps(obj, allow_nan=True, ensure_ascii=False), False
 
 
 def config_to_dict(obj: Any) -> dict:

@@ -142,10 +142,7 @@ class Run(_native.RunBase):
         try:
             if not isinstance(update, dict):
                 update = dict(update)
-            text, replaced = finite_json(to_json_safe(update, keys_to_str=True))
-            if replaced:
-                self._warn_once("summary_nan", None, "summary(): NaN and infinite values are "
-                                                     "written as null")
+            text, _ = finite_json(to_json_safe(update, keys_to_str=True))
             rc, msg = self._summary_json(text)
             if rc != 0:
                 self._warn_once("summary", None, f"summary() failed: {msg}")
