@@ -73,6 +73,19 @@ Handler with_store(const std::shared_ptr<ApiState>& state,
     };
 }
 
+std::optional<plugin::HttpResponse> object_body(const plugin::HttpRequest& request,
+                                                boost::json::object& out) {
+    boost::json::value v;
+    if (auto err = parse_json_body(request, v)) {
+        return err;
+    }
+    if (!v.is_object()) {
+        return validation_error({"body"}, "value is not a valid dict", "type_error.dict");
+    }
+    out = std::move(v.as_object());
+    return std::nullopt;
+}
+
 plugin::HttpResponse store_missing() {
     return error_response(503, "PLUGIN_NOT_LOADED", "Storage plugin not loaded");
 }

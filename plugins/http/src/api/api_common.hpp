@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <runicorn/plugin/http_routes.hpp>
@@ -38,6 +39,11 @@ plugin::HttpResponse invalid_run_id(std::string_view run_id);
 /// {"detail": "Internal error", "code": "INTERNAL"} without the message.
 plugin::HttpResponse store_failure(const ApiState& state, std::string_view what,
                                    const Status& status);
+
+/// Reads a JSON request body that must be an object (parse_json_body() rules: 415, 413, 400);
+/// a 422 list-form error when it is another JSON value. nullopt on success.
+std::optional<plugin::HttpResponse> object_body(const plugin::HttpRequest& request,
+                                                boost::json::object& out);
 
 /// FastAPI's bool parsing: true/1/yes/on/t/y and false/0/no/off/f/n, case-insensitive.
 std::optional<bool> parse_bool(std::string_view text);

@@ -81,19 +81,6 @@ HttpResponse get_config(ApiState& state, const HttpRequest& /*request*/) {
     return json_response(200, out);
 }
 
-/// Reads a JSON object body; the error response otherwise.
-std::optional<HttpResponse> object_body(const HttpRequest& request, boost::json::object& out) {
-    boost::json::value v;
-    if (auto err = parse_json_body(request, v)) {
-        return err;
-    }
-    if (!v.is_object()) {
-        return validation_error({"body"}, "value is not a valid dict", "type_error.dict");
-    }
-    out = std::move(v.as_object());
-    return std::nullopt;
-}
-
 /// A required string field of a body; the 422 response otherwise.
 std::optional<HttpResponse> body_string(const boost::json::object& body, std::string_view name,
                                         std::string& out) {

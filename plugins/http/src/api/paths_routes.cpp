@@ -115,14 +115,10 @@ HttpResponse get_path_runs(ApiState& state, const HttpRequest& request) {
 }
 
 HttpResponse soft_delete_path(ApiState& state, const HttpRequest& request) {
-    boost::json::value v;
-    if (auto err = parse_json_body(request, v)) {
+    boost::json::object body;
+    if (auto err = object_body(request, body)) {
         return err.value();
     }
-    if (!v.is_object()) {
-        return validation_error({"body"}, "value is not a valid dict", "type_error.dict");
-    }
-    const boost::json::object& body = v.as_object();
     const boost::json::value* path = body.if_contains("path");
     if (path == nullptr) {
         return validation_error({"body", "path"}, "field required", "value_error.missing");

@@ -27,19 +27,6 @@ constexpr std::size_t kMaxSoftDelete = 100;
 constexpr std::size_t kMaxRestore = 100;
 constexpr std::size_t kMaxPermanentDelete = 50;
 
-/// Reads a JSON object body; the error response otherwise.
-std::optional<HttpResponse> object_body(const HttpRequest& request, boost::json::object& out) {
-    boost::json::value v;
-    if (auto err = parse_json_body(request, v)) {
-        return err;
-    }
-    if (!v.is_object()) {
-        return validation_error({"body"}, "value is not a valid dict", "type_error.dict");
-    }
-    out = std::move(v.as_object());
-    return std::nullopt;
-}
-
 /// The `run_ids` list of a batch body (API.md §2.2): 1..max entries, each a valid run id.
 std::optional<HttpResponse> parse_run_ids(const boost::json::object& body, std::size_t max,
                                           std::string_view too_many,
