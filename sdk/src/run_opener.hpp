@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <memory>
 
+#include <runicorn/plugin/artifact_store.hpp>
+#include <runicorn/plugin/blob_store.hpp>
 #include <runicorn/plugin/run_store.hpp>
 #include <runicorn/result.hpp>
 
@@ -25,12 +27,20 @@ public:
     /// As RunStore::open_run.
     virtual Result<std::shared_ptr<plugin::RunWriter>> open_run(
         const plugin::RunCreateOptions& options) const = 0;
+    /// The content-addressed blob store of the same root (the dedup plugin), or nullptr when it
+    /// is not loaded: archive copies (datasets, pretrained, outputs, code snapshots) then warn.
+    virtual std::shared_ptr<plugin::BlobStore> blob_store() const { return nullptr; }
+    /// The artifact store of the same root (the dedup plugin), or nullptr when it is not loaded.
+    virtual std::shared_ptr<plugin::ArtifactStore> artifact_store() const { return nullptr; }
 
 protected:
     RunOpener() = default;
 };
 
-/// Adapts a plugin's RunStore (kept alive by the result).
-std::shared_ptr<RunOpener> store_opener(std::shared_ptr<plugin::RunStore> store);
+/// Adapts a plugin's RunStore (kept alive by the result), with the dedup plugin's services when
+/// given (either may be nullptr).
+std::shared_ptr<RunOpener> store_opener(std::shared_ptr<plugin::RunStore> store,
+                                        std::shared_ptr<plugin::BlobStore> blobs = nullptr,
+                                        std::shared_ptr<plugin::ArtifactStore> artifacts = nullptr);
 
 }  // namespace runicorn::sdk

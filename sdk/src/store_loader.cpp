@@ -52,15 +52,21 @@ struct Host {
 /// RunOpener over a plugin's RunStore. Thread safety: safe for concurrent use (RunStore is).
 class StoreOpener final : public RunOpener {
 public:
-    explicit StoreOpener(std::shared_ptr<plugin::RunStore> store) : store_(std::move(store)) {}
+    StoreOpener(std::shared_ptr<plugin::RunStore> store, std::shared_ptr<plugin::BlobStore> blobs,
+                std::shared_ptr<plugin::ArtifactStore> artifacts)
+        : store_(std::move(store)), blobs_(std::move(blobs)), artifacts_(std::move(artifacts)) {}
     std::filesystem::path root() const override { return store_->root(); }
     Result<std::shared_ptr<plugin::RunWriter>> open_run(
         const plugin::RunCreateOptions& options) const override {
         return store_->open_run(options);
     }
+    std::shared_ptr<plugin::BlobStore> blob_store() const override { return blobs_; }
+    std::shared_ptr<plugin::ArtifactStore> artifact_store() const override { return artifacts_; }
 
 private:
     std::shared_ptr<plugin::RunStore> store_;
+    std::shared_ptr<plugin::BlobStore> blobs_;
+    std::shared_ptr<plugin::ArtifactStore> artifacts_;
 };
 
 std::mutex& hosts_mu() {
@@ -114,8 +120,10 @@ std::vector<fs::path> bundled_plugin_dirs() {
 #endif
 }
 
-std::shared_ptr<RunOpener> store_opener(std::shared_ptr<plugin::RunStore> store) {
-    return std::make_shared<StoreOpener>(std::move(store));
+std::shared_ptr<RunOpener> store_opener(std::shared_ptr<plugin::RunStore> store,
+                                        std::shared_ptr<plugin::BlobStore> blobs,
+                                        std::shared_ptr<plugin::ArtifactStore> artifacts) {
+    return std::make_shared<StoreOpener>(std::move(store), std::move(blobs), std::move(artifacts));
 }
 
 Result<std::shared_ptr<RunOpener>> load_run_store(const std::string& storage) {
@@ -140,7 +148,9 @@ Result<std::shared_ptr<RunOpener>> load_run_store(const std::string& storage) {
     }
     kernel::HostOptions opts;
     opts.plugin_dirs = dirs;
-    opts.enabled = std::vector<std::string>{"storage"};
+    // The dedup plugin serves archive copies and artifacts (SDK.md §1.10); without it runs still
+    // log, and those calls warn.
+    opts.enabled = std::vector<std::string>{"storage", "dedup"};
     opts.plugin_configs = cfg.plugin_configs;
     // A training process only writes: the folder watcher that keeps the catalog current belongs
     // to the viewer (and a watcher thread alive at exit() would outlive the SDK's teardown).
@@ -188,7 +198,8 @@ Result<std::shared_ptr<RunOpener>> load_run_store(const std::string& storage) {
         // The host and its libraries are dropped: nothing from them is referenced.
         return Status::unavailable(std::move(msg));
     }
-    h->opener = store_opener(std::move(store));
+    h->opener = store_opener(std::move(store), h->host->find<plugin::BlobStore>(),
+                             h->host->find<plugin::ArtifactStore>());
     auto opener = h->opener;
     hosts().emplace(key, h.release());
     return opener;

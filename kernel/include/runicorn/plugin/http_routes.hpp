@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,12 +50,41 @@ struct HttpRequest {
     }
 };
 
+/// Where a streamed response body goes (HttpResponse::stream). Thread safety: used by one
+/// producer thread at a time.
+class RUNICORN_PLUGIN_API BodySink {
+public:
+    virtual ~BodySink() = default;
+    BodySink(const BodySink&) = delete;
+    BodySink& operator=(const BodySink&) = delete;
+    BodySink(BodySink&&) = delete;
+    BodySink& operator=(BodySink&&) = delete;
+
+    /// Sends the next piece of the body. Blocks while the client is slow (bounded buffering,
+    /// so a producer never runs ahead of the socket by more than a few MiB); false once the
+    /// client has gone or the server is stopping, after which the producer should return.
+    virtual bool write(std::string_view bytes) = 0;
+
+protected:
+    BodySink() = default;
+};
+
+/// Produces a streamed body: called once, on a thread that may block (never an I/O thread),
+/// after the status and headers were sent. Returning an error (or throwing) after bytes went out
+/// aborts the connection, so the client sees a truncated transfer rather than a valid file.
+using BodyProducer = std::function<Status(BodySink&)>;
+
 /// A complete response. Errors use status 4xx/5xx and a JSON body {"detail": "..."}.
+/// A streamed response sets `stream` (then `body` is ignored): the server sends the headers,
+/// then runs the producer; with `content_length` the body is sent with that Content-Length
+/// (the producer must write exactly that many bytes), without it with chunked encoding.
 struct HttpResponse {
     unsigned status = 200;
     std::string content_type = "application/json";
     std::string body;
     HeaderList headers;
+    BodyProducer stream = {};
+    std::optional<std::uint64_t> content_length = {};
 };
 
 /// A route's code. Thread safety: safe for concurrent use (handlers run on the server's threads).
