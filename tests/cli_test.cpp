@@ -168,6 +168,9 @@ TEST_F(CliTest, ViewerServesUntilSigtermThenStopsCleanly) {
     const std::string locales = http_request(port, "GET", "/api/i18n/locales?lng=zh");
     EXPECT_THAT(locales, HasSubstr("\"negotiated\":\"zh-CN\""));
     EXPECT_THAT(locales, HasSubstr("\"native_name\":\"简体中文\""));
+    // Routes other plugins register (dedup) are served too, whatever the plugins' start order.
+    EXPECT_THAT(http_request(port, "GET", "/api/blobs/stats"), StartsWith("HTTP/1.1 200"));
+    EXPECT_THAT(http_request(port, "GET", "/api/artifacts"), StartsWith("HTTP/1.1 200"));
     viewer.signal(SIGTERM);
     auto r = viewer.wait();
     EXPECT_EQ(r.exit_code, 0) << r.err;

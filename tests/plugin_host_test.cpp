@@ -256,6 +256,27 @@ TEST_F(PluginHostTest, PluginsThatUseEachOtherBothLoad) {
     EXPECT_EQ(reports.at("beta").state, "loaded") << reports.at("beta").error;
 }
 
+TEST_F(PluginHostTest, ASoftCycleIsBrokenInsideTheCycle) {
+    // beta and gamma use each other; alpha (first by name) only uses beta. The cycle must be
+    // broken by beta or gamma, never by starting alpha before the plugin it uses (as http and
+    // i18n use each other while dedup uses http's route table).
+    const auto dir = plugins_dir({});
+    add_manifest_only_plugin(dir, "alpha", R"("provides": [], "uses": ["runicorn.b/1"])");
+    add_manifest_only_plugin(dir, "beta",
+                             R"("provides": ["runicorn.b/1"], "uses": ["runicorn.c/1"])");
+    add_manifest_only_plugin(dir, "gamma",
+                             R"("provides": ["runicorn.c/1"], "uses": ["runicorn.b/1"])");
+    auto host = make_host({dir});
+    auto reports = boot(*host);
+    for (const char* id : {"alpha", "beta", "gamma"}) {
+        EXPECT_EQ(reports.at(id).state, "loaded") << id << ": " << reports.at(id).error;
+    }
+    const std::string log = log_text_.str();
+    const auto pos = [&](const std::string& s) { return log.find(s); };
+    ASSERT_NE(pos("[plugin.alpha] init alpha"), std::string::npos) << log;
+    EXPECT_LT(pos("[plugin.beta] init beta"), pos("[plugin.alpha] init alpha")) << log;
+}
+
 TEST_F(PluginHostTest, RequiresCycleIsRefused) {
     const auto dir = plugins_dir({});
     add_manifest_only_plugin(dir, "alpha",

@@ -434,13 +434,42 @@ std::vector<PluginHost::Entry*> PluginHost::dependency_order() {
         }
         return false;
     };
+    // True when `start` waits, through unplaced providers of its requires/uses, on itself: only
+    // such a plugin may break a soft cycle. (Breaking it with a plugin that merely waits on the
+    // cycle would start that plugin before the ones it uses, e.g. dedup before http, and it
+    // would find no route table.)
+    const auto on_cycle = [&](Entry* start) {
+        std::vector<Entry*> stack{start};
+        std::set<Entry*> seen;
+        while (!stack.empty()) {
+            Entry* e = stack.back();
+            stack.pop_back();
+            for (const auto* services : {&e->manifest->requires_services, &e->manifest->uses}) {
+                for (const auto& s : *services) {
+                    auto p = provider.find(s);
+                    if (p == provider.end() || p->second == e || !p->second->plugin ||
+                        p->second->phase != Phase::kLoaded || placed.count(p->second) != 0) {
+                        continue;
+                    }
+                    if (p->second == start) {
+                        return true;
+                    }
+                    if (seen.insert(p->second).second) {
+                        stack.push_back(p->second);
+                    }
+                }
+            }
+        }
+        return false;
+    };
     bool ignore_uses = false;
     while (!pending.empty()) {
         bool progressed = false;
         for (auto it = pending.begin(); it != pending.end();) {
             Entry* e = *it;
-            const bool ready = !waits_on_unplaced(e, e->manifest->requires_services) &&
-                               (ignore_uses || !waits_on_unplaced(e, e->manifest->uses));
+            const bool ready =
+                !waits_on_unplaced(e, e->manifest->requires_services) &&
+                (ignore_uses ? on_cycle(e) : !waits_on_unplaced(e, e->manifest->uses));
             if (ready) {
                 order.push_back(e);
                 placed.insert(e);
