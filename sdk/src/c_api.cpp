@@ -12,18 +12,11 @@
 #include <runicorn/c/runicorn.h>
 #include <runicorn/runicorn.hpp>
 
+#include "c_api_internal.hpp"
 #include "run_core.hpp"
 #include "runicorn_version.hpp"
 #include "sdk_internal.hpp"
 #include "warnings.hpp"
-
-/// The C handle: the C++ Run plus strings the info struct points into.
-/// Thread safety: safe for concurrent use (the Run is; the strings are fixed at creation).
-struct rn_run {
-    runicorn::Run run;
-    std::string run_dir;
-    std::string storage_root;
-};
 
 namespace {
 
@@ -120,28 +113,8 @@ int write_out(const std::string& text, char* out, std::size_t cap, std::size_t* 
     return RN_OK;
 }
 
-/// Reads a caller struct of `struct_size` bytes into a full local copy (defaults beyond it).
-template <class T>
-bool copy_in(const T* in, T& out) {
-    if (in->struct_size < sizeof(std::uint32_t)) {
-        return false;
-    }
-    std::memcpy(&out, in, std::min<std::size_t>(in->struct_size, sizeof(T)));
-    out.struct_size = sizeof(T);
-    return true;
-}
-
-/// Writes a full local struct into a caller struct of its own struct_size.
-template <class T>
-bool copy_out(const T& in, T* out) {
-    const std::uint32_t size = out->struct_size;
-    if (size < sizeof(std::uint32_t)) {
-        return false;
-    }
-    std::memcpy(out, &in, std::min<std::size_t>(size, sizeof(T)));
-    out->struct_size = size;
-    return true;
-}
+using runicorn::sdk::capi::copy_in;
+using runicorn::sdk::capi::copy_out;
 
 runicorn::Result<runicorn::Json> parse_object(const char* text, const char* what) {
     auto j = runicorn::Json::parse(text);
@@ -740,3 +713,14 @@ void rn_set_enabled(int enabled) { runicorn::set_enabled(enabled != 0); }
 void rn_reset_enabled(void) { runicorn::reset_enabled(); }
 
 }  // extern "C"
+
+// ---- The helpers of c_api_internal.hpp, for the other C ABI translation units ----------------
+namespace runicorn::sdk::capi {
+int fail(int code, std::string_view message) noexcept { return ::fail(code, message); }
+int from_status(const Status& s) noexcept { return ::from_status(s); }
+int internal_error(const char* fn) noexcept { return ::internal_error(fn); }
+int write_out(const std::string& text, char* out, std::size_t cap, std::size_t* needed,
+              const char* fn, const char* what_happened) {
+    return ::write_out(text, out, cap, needed, fn, what_happened);
+}
+}  // namespace runicorn::sdk::capi

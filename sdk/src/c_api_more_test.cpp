@@ -52,7 +52,7 @@ protected:
     std::vector<rn_run*> runs_;
 };
 
-TEST_F(CApiMoreTest, AbiMinorIsOne) { EXPECT_EQ(rn_abi_version() & 0xFFFFu, 1u); }
+TEST_F(CApiMoreTest, AbiMinorIsTwo) { EXPECT_EQ(rn_abi_version() & 0xFFFFu, 2u); }
 
 TEST_F(CApiMoreTest, LogRawAppendsTextVerbatimWithOneNewline) {
     rn_run* run = open();

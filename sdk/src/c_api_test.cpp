@@ -66,7 +66,7 @@ protected:
 };
 
 TEST_F(CApiTest, VersionsAndStatusNames) {
-    EXPECT_EQ(rn_abi_version(), 0x10001u);
+    EXPECT_EQ(rn_abi_version(), 0x10002u);
     EXPECT_STREQ(rn_version(), std::string(version()).c_str());
     EXPECT_STREQ(rn_status_name(RN_OK), "OK");
     EXPECT_STREQ(rn_status_name(RN_E_DEADLINE_EXCEEDED), "DEADLINE_EXCEEDED");

@@ -672,6 +672,7 @@ Status RunCore::finish(std::string_view status, std::string_view exit_reason, in
             }
             return Status::failed_precondition("run '" + identity_.id + "' is already finished");
         }
+        run_finish_hooks();  // sdk-assets: stops an outputs watcher before the final writes
         const double ts = settings_.clock();
         {
             std::lock_guard lock(mu_);
@@ -1010,6 +1011,70 @@ void RunCore::do_service(SteadyClock::time_point now, bool requested) noexcept {
     }
     done_cv_.notify_all();
     space_cv_.notify_all();
+}
+
+// ---- Asset hooks (sdk-assets) ----------------------------------------------------------------
+
+std::shared_ptr<void> RunCore::extension(std::string_view name,
+                                         const std::function<std::shared_ptr<void>()>& make) {
+    std::lock_guard lock(ext_mu_);
+    auto it = extensions_.find(name);
+    if (it != extensions_.end()) {
+        return it->second;
+    }
+    auto made = make();
+    extensions_.emplace(std::string(name), made);
+    return made;
+}
+
+void RunCore::add_finish_hook(std::function<void()> hook) {
+    std::lock_guard lock(ext_mu_);
+    if (!finish_hooks_ran_) {
+        finish_hooks_.push_back(std::move(hook));
+    }
+}
+
+void RunCore::run_finish_hooks() noexcept {
+    std::vector<std::function<void()>> hooks;
+    {
+        std::lock_guard lock(ext_mu_);
+        finish_hooks_ran_ = true;
+        hooks.swap(finish_hooks_);
+    }
+    for (auto& h : hooks) {
+        try {
+            h();
+        } catch (...) {
+            // A hook failing must not keep the run from finishing.
+        }
+    }
+}
+
+Status RunCore::publish_assets(json::object patch, std::chrono::milliseconds timeout) noexcept {
+    try {
+        if (inert()) {
+            return Status::ok();
+        }
+        {
+            std::lock_guard lock(mu_);
+            if (closing_ || closed_) {
+                return Status::failed_precondition("run '" + identity_.id +
+                                                   "' is finished: assets.json was not updated");
+            }
+            for (auto& kv : patch) {
+                assets_patch_[kv.key()] = std::move(kv.value());
+            }
+            ++enqueue_gen_;
+        }
+        auto r = request_and_wait(timeout);
+        if (!r) {
+            return Status::deadline_exceeded("assets.json of run '" + identity_.id +
+                                             "' was not written within " + ms_text(timeout));
+        }
+        return *r;
+    } catch (...) {
+        return Status::resource_exhausted("publish_assets: out of memory");
+    }
 }
 
 }  // namespace runicorn::sdk

@@ -5,6 +5,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -136,6 +138,22 @@ public:
     /// flush_interval, heartbeats, syncs, control updates, requested flushes and the finish).
     void service_if_due(std::chrono::steady_clock::time_point now) noexcept;
 
+    // ---- Asset hooks (sdk-assets: assets.cpp, outputs_scanner.cpp) ----
+    /// The run's extension object named `name`, made by `make` on the first call (one per name;
+    /// e.g. the run's asset state). Never null unless `make` returns null. `make` runs under an
+    /// internal lock and must not call back into this object.
+    std::shared_ptr<void> extension(std::string_view name,
+                                    const std::function<std::shared_ptr<void>()>& make);
+    /// Runs `hook` once when finish() starts (after the winning call, before the final writes),
+    /// outside every lock of this class; e.g. stopping an outputs watcher. Hooks added after that
+    /// are dropped.
+    void add_finish_hook(std::function<void()> hook);
+    /// Shallow-merges `patch` into assets.json (top-level keys replaced) through the writer and
+    /// waits until it is written: what a set-up call needs before it returns (SDK.md §1.10).
+    /// Accepted until finish() closes the queue (a finish hook may still publish).
+    /// FAILED_PRECONDITION once closed, DEADLINE_EXCEEDED on timeout, else the writer's status.
+    Status publish_assets(boost::json::object patch, std::chrono::milliseconds timeout) noexcept;
+
 private:
     struct Stream {
         std::string pending;  // guarded by mu_
@@ -172,6 +190,8 @@ private:
     Status write_stream(Stream& s, StreamId which);
     void merge_back(plugin::RunJsonFile file, boost::json::object patch);
     void note_error(const Status& s, std::string_view what) noexcept;
+    /// Runs and drops the finish hooks (sdk-assets).
+    void run_finish_hooks() noexcept;
 
     const std::shared_ptr<plugin::RunWriter> writer_;
     const RunIdentity identity_;
@@ -229,6 +249,13 @@ private:
     std::chrono::steady_clock::time_point last_sync_{};
     bool unsynced_ = false;
     std::chrono::steady_clock::time_point last_best_merge_{};
+
+    // Asset hooks (sdk-assets); guarded by ext_mu_, held while an extension's `make` runs and
+    // never while a finish hook runs.
+    std::mutex ext_mu_;
+    std::map<std::string, std::shared_ptr<void>, std::less<>> extensions_;
+    std::vector<std::function<void()>> finish_hooks_;
+    bool finish_hooks_ran_ = false;
 };
 
 }  // namespace runicorn::sdk

@@ -188,7 +188,7 @@ Result<Run> init_impl(InitOptions o, std::string_view language,
         install_signal_handlers();
     }
     BackgroundWriter::instance().add(core);
-    auto handle = std::make_shared<RunHandle>(std::move(core));
+    auto handle = std::make_shared<RunHandle>(std::move(core), std::move(store));
     set_active(handle);
     return RunAccess::make(std::move(handle));
 }

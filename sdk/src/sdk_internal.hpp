@@ -19,7 +19,10 @@ namespace runicorn::sdk {
 /// Thread safety: safe for concurrent use.
 class RunHandle {
 public:
-    explicit RunHandle(std::shared_ptr<RunCore> core) : core_(std::move(core)) {}
+    /// `opener`: the store the run was opened through (its blob and artifact services serve
+    /// log_artifact/use_artifact and archive copies); may be nullptr.
+    explicit RunHandle(std::shared_ptr<RunCore> core, std::shared_ptr<RunOpener> opener = nullptr)
+        : core_(std::move(core)), opener_(std::move(opener)) {}
     ~RunHandle();
     RunHandle(const RunHandle&) = delete;
     RunHandle& operator=(const RunHandle&) = delete;
@@ -28,9 +31,12 @@ public:
 
     RunCore& core() const noexcept { return *core_; }
     const std::shared_ptr<RunCore>& core_ptr() const noexcept { return core_; }
+    /// The store the run was opened through, or nullptr.
+    const std::shared_ptr<RunOpener>& opener() const noexcept { return opener_; }
 
 private:
     std::shared_ptr<RunCore> core_;
+    std::shared_ptr<RunOpener> opener_;
 };
 
 /// Access to Run internals for the C ABI and tests.

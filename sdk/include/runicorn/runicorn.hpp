@@ -8,11 +8,10 @@
 // here.
 //
 // Not in this version (SDK.md §2.3/§2.4 items that need the asset and artifact machinery): the
-// InitOptions members snapshot_code, snapshot_format, force_snapshot, capture_env,
-// capture_output, tqdm_mode and write_runicorn_index; the Run methods log_image_pixels,
-// log_dataset, log_pretrained, scan_outputs_once, watch_outputs, stop_outputs_watch,
-// log_artifact and use_artifact; the classes Artifact and ArtifactVersion and the function
-// artifact(). handle_signals is accepted and implemented (§5).
+// InitOptions members snapshot_code, snapshot_format, force_snapshot (call Run::snapshot_code
+// after init instead), capture_env, capture_output, tqdm_mode and write_runicorn_index; the Run
+// method log_image_pixels. handle_signals is accepted and implemented (§5). Artifacts:
+// <runicorn/artifact.hpp>.
 
 #include <chrono>
 #include <concepts>
@@ -309,6 +308,10 @@ struct ConfigOptions {
     std::optional<std::vector<std::filesystem::path>> config_files{};
 };
 
+// ---- Artifacts (sdk-artifacts; defined in <runicorn/artifact.hpp>, included at the end) ------
+class Artifact;
+class ArtifactVersion;
+
 /// Counters of one run (SDK.md §2.4).
 struct RunStats {
     std::uint64_t records_logged = 0;   ///< records offered to the queue (written or dropped)
@@ -319,6 +322,79 @@ struct RunStats {
     std::uint64_t queue_bytes = 0;      ///< bytes queued now
     std::uint64_t queue_high_water = 0;
     Status last_error;  ///< the last storage failure; OK if none
+};
+
+// ---- Assets (sdk-assets: archive copies, code snapshots, outputs; SDK.md §2.4, FORMAT.md §4.6)
+
+/// Options of Run::log_dataset (SDK.md §2.4).
+struct DatasetOptions {
+    std::string context = "train";
+    /// Archive a copy of a local file or directory into the blob store (FORMAT.md §5).
+    bool save = false;
+    std::optional<std::string> description{};
+    /// Archive even when over the limits below.
+    bool force_save = false;
+    std::uint64_t max_archive_bytes = std::uint64_t{5} << 30;
+    std::uint64_t max_archive_files = 2'000'000;
+};
+
+/// Options of Run::log_pretrained (SDK.md §2.4).
+struct PretrainedOptions {
+    /// A local path (made absolute) or a URI (kept verbatim); required with `save`.
+    std::optional<std::string> path_or_uri{};
+    bool save = false;
+    std::string source_type = "unknown";
+    std::optional<std::string> description{};
+    bool force_save = false;
+    std::uint64_t max_archive_bytes = std::uint64_t{5} << 30;
+    std::uint64_t max_archive_files = 2'000'000;
+};
+
+/// How a code snapshot is stored (FORMAT.md §4.9).
+enum class SnapshotFormat { kManifest, kZip };
+
+/// Options of Run::snapshot_code (FORMAT.md §4.9, SDK.md §4.10).
+struct SnapshotOptions {
+    /// Empty: the run's workspace_root.
+    std::filesystem::path workspace_root{};
+    SnapshotFormat format = SnapshotFormat::kManifest;
+    /// Ignore the limits below.
+    bool force = false;
+    /// Read after .gitignore and .rnignore (the last matching rule decides).
+    std::vector<std::string> extra_excludes{};
+    std::string ignore_file = ".rnignore";
+    std::uint64_t max_total_bytes = std::uint64_t{500} << 20;
+    std::uint64_t max_files = 200'000;
+};
+
+/// Options of the outputs scanner (SDK.md §4.11).
+struct OutputsOptions {
+    /// Directories to scan; relative ones are taken from the current directory.
+    std::vector<std::filesystem::path> output_dirs{};
+    /// Globs tried against the '/'-separated path below each output directory; a trailing '/'
+    /// selects directories; "**/x" also matches a top-level "x". Empty: the default list.
+    std::vector<std::string> patterns{};
+    /// Unchanged size and mtime_ns seen this many scans in a row before a file is archived.
+    int stable_required = 2;
+    /// A file must be at least this old (seconds since its mtime) to be archived.
+    double min_age_sec = 1.0;
+    /// "rolling" (a per-run copy), "overwrite_versions" (CAS, one entry per version) or another
+    /// CAS mode (blobs/manifests, one entry per key).
+    std::string mode = "rolling";
+    /// Log-like files (.log .txt .jsonl .csv, "tfevents") are copied at most this often.
+    double log_snapshot_interval_sec = 60.0;
+    /// State items not seen for this long are dropped.
+    double state_gc_after_sec = 604800.0;
+};
+
+/// What one scan did (SDK.md §4.11).
+struct ScanResult {
+    std::string run_id;
+    std::uint64_t scanned = 0;   ///< matching files and directories seen
+    std::uint64_t archived = 0;  ///< entries written to assets.json outputs
+    std::uint64_t changed = 0;   ///< items new or with another size/mtime than the last scan
+    /// The assets.json outputs entries written by this scan (FORMAT.md §4.6).
+    std::vector<Json> archived_entries{};
 };
 
 /// A handle on one run. Copies are cheap and share the run; a default-constructed Run, and the run
@@ -370,6 +446,46 @@ public:
     Status log_config(const ConfigOptions& options) noexcept;
     /// Adds tags to meta.tags (trimmed; empty and duplicate tags ignored).
     Status add_tags(std::span<const std::string> tags) noexcept;
+    // ---- Assets (sdk-assets). They work in the calling thread (SDK.md §1.10) and return once
+    // the archive objects and assets.json are written. Without the dedup plugin an archive copy
+    // is not made: a warning, the entry is recorded unsaved and the call returns OK.
+    /// Records a dataset in assets.json datasets[] (an entry with the same name and context is
+    /// replaced). With options.save a local file becomes a blob, a directory a manifest in the
+    /// "datasets" category. INVALID_ARGUMENT for an empty name, or when the data exceeds
+    /// max_archive_bytes / max_archive_files without force_save (then nothing is recorded).
+    Status log_dataset(std::string_view name, std::string_view root_or_uri,
+                       const DatasetOptions& options = {}) noexcept;
+    /// Records pretrained weights in assets.json pretrained[] (same name replaced); archived as
+    /// for datasets ("pretrained" category). INVALID_ARGUMENT for save without path_or_uri.
+    Status log_pretrained(std::string_view name, const PretrainedOptions& options = {}) noexcept;
+    /// Takes a code snapshot (FORMAT.md §4.9) and records it as assets.json code.snapshot;
+    /// returns that entry. INVALID_ARGUMENT "code snapshot too large: ..." over the limits
+    /// without options.force; UNAVAILABLE without the dedup plugin.
+    Result<Json> snapshot_code(const SnapshotOptions& options = {}) noexcept;
+    /// One scan of the output directories (SDK.md §4.11). INVALID_ARGUMENT for bad options.
+    Result<ScanResult> scan_outputs_once(const OutputsOptions& options) noexcept;
+    /// Scans every `interval` on a thread of its own until stop_outputs_watch() or finish().
+    /// ALREADY_EXISTS when this run already has a watcher.
+    Status watch_outputs(const OutputsOptions& options,
+                         std::chrono::milliseconds interval = std::chrono::seconds(10)) noexcept;
+    /// Stops the watcher (waits for a scan in progress to end its current file).
+    void stop_outputs_watch() noexcept;
+    // ---- Artifacts (sdk-artifacts; FORMAT.md §7.6). They work in the calling thread
+    // (SDK.md §1.10).
+    /// Stores the artifact's files as blobs and publishes the next version (or reuses the latest
+    /// one when the content is identical: deduplicated()), points `aliases` at it, records
+    /// produced_by and the run's artifacts.json "logged" entry. INVALID_ARGUMENT for bad names,
+    /// aliases, no files, two files at one path, or a type other than the artifact's; NOT_FOUND
+    /// for a source that vanished; FAILED_PRECONDITION on a finished or no-op run; UNAVAILABLE
+    /// without the dedup plugin; otherwise the storage error.
+    Result<ArtifactVersion> log_artifact(const Artifact& artifact,
+                                         std::span<const std::string> aliases = {}) noexcept;
+    /// Resolves `ref` ("name", "name:latest", "name:v3", "name:<alias>") and records the use in
+    /// the run's artifacts.json "used" list. A no-op run resolves read-only in the default
+    /// storage root (runicorn::artifact). INVALID_ARGUMENT for a malformed reference; NOT_FOUND
+    /// for an unknown artifact, version or alias; FAILED_PRECONDITION on a finished run;
+    /// UNAVAILABLE without the dedup plugin.
+    Result<ArtifactVersion> use_artifact(std::string_view ref) noexcept;
     /// Waits until everything queued before the call is written, and synced unless
     /// Durability::kNone. DEADLINE_EXCEEDED on timeout; the storage error when the writer's attempt
     /// failed (the data stays queued and is retried).
@@ -426,3 +542,6 @@ RUNICORN_SDK_API std::string_view version() noexcept;
 RUNICORN_SDK_API std::string_view compat_version() noexcept;
 
 }  // namespace runicorn
+
+// Artifact, ArtifactVersion, runicorn::artifact() (sdk-artifacts).
+#include <runicorn/artifact.hpp>  // IWYU pragma: export

@@ -10,6 +10,8 @@
 from . import _native
 from .enabled import NoOpRun, enabled, is_enabled, reset_enabled, set_enabled
 from .sdk import Run, finish, get_active_run, init, log, log_text, summary
+from .artifacts import Artifact, ArtifactVersion, artifact  # sdk-artifacts
+from .sdk import use_artifact  # sdk-artifacts
 from .snapshot import snapshot_workspace
 
 __version__ = _native.version()
@@ -19,4 +21,5 @@ __all__ = [
     "init", "Run", "NoOpRun", "get_active_run", "enabled", "is_enabled", "set_enabled",
     "reset_enabled", "snapshot_workspace", "log", "log_text", "summary", "finish",
     "__version__", "__compat_version__",
+    "Artifact", "ArtifactVersion", "artifact", "use_artifact",  # sdk-artifacts
 ]

@@ -1,5 +1,6 @@
-"""Set-up calls that edit the run's JSON files from Python (SDK.md §4.4): ``log_dataset``,
-``log_pretrained``, ``add_tags`` and ``capture_env``.
+"""Set-up calls of a run (SDK.md §4.4). ``log_dataset``, ``log_pretrained``, code snapshots and
+the outputs scanner run on the native side (archive copies through the dedup plugin, GIL
+released); ``add_tags`` and ``capture_env`` edit the run's JSON files from Python.
 
 Every edit is the locked read-modify-write of FORMAT.md §4.6 / §7.3, the protocol the storage
 plugin and Runicorn v0.6 also follow: ``flock`` on ``<file>.lock``, read, change, write a temp
@@ -14,14 +15,10 @@ import json
 import os
 import pathlib
 import platform
-import re
 import sys
 import time
 import warnings
-from typing import Any, Callable, Dict, Iterable, Optional
-
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 def _warn(run: Any, kind: str, message: str) -> None:
     try:
@@ -61,60 +58,27 @@ def _assets_default() -> Dict[str, Any]:
     return {"code": {}, "config": {}, "datasets": [], "pretrained": [], "outputs": []}
 
 
-def _local_fingerprint(p: str) -> Optional[Dict[str, Any]]:
-    try:
-        st = os.stat(p)
-    except OSError:
-        return None
-    if os.path.isfile(p):
-        return {"size_bytes": st.st_size, "mtime": st.st_mtime}
-    count = 0
-    total = 0
-    latest = st.st_mtime
-    for root, _dirs, files in os.walk(p):
-        for name in files:
-            try:
-                s = os.stat(os.path.join(root, name))
-            except OSError:
-                continue
-            count += 1
-            total += s.st_size
-            latest = max(latest, s.st_mtime)
-    return {"mtime": latest, "file_count": count, "total_size_bytes": total}
+def _native_call(run: Any, op: str, name: Optional[str], target: Optional[str],
+                 options: Dict[str, Any]) -> Tuple[int, str, Optional[str]]:
+    """One asset call on the native side (GIL released there)."""
+    from . import _native
+    return _native._assets_call(run, op, name, target, json.dumps(options, allow_nan=True))
 
 
-def _size_of(p: str) -> tuple:
-    if os.path.isfile(p):
-        return os.path.getsize(p), 1
-    total = count = 0
-    for root, _dirs, files in os.walk(p):
-        for name in files:
-            try:
-                total += os.path.getsize(os.path.join(root, name))
-                count += 1
-            except OSError:
-                pass
-    return total, count
-
-
-def _check_limits(p: Optional[str], save: bool, force_save: bool, max_bytes: int,
-                  max_files: int, what: str) -> None:
-    if not save or force_save or p is None or not os.path.exists(p):
-        return
-    total, count = _size_of(p)
-    if total > max_bytes or count > max_files:
-        raise ValueError(f"{what} too large to archive; {count} files, {total} bytes exceed the "
-                         f"limits ({max_files} files, {max_bytes} bytes); pass force_save=True "
-                         "to archive it anyway")
-
-
-def _uri_or_path(v: Any) -> Any:
+def _uri_arg(v: Any) -> Tuple[Optional[str], Optional[Dict[str, Any]]]:
+    """(string for the native side, dict stored as given)."""
     if isinstance(v, dict):
-        return v
-    s = os.fspath(v) if not isinstance(v, str) else v
-    if _URI.match(s):
-        return s
-    return os.path.abspath(os.path.expanduser(s))
+        return None, v
+    return (v if isinstance(v, str) else os.fspath(v)), None
+
+
+def _check(run: Any, what: str, rc: int, msg: str) -> None:
+    from . import _native
+    if rc == 0:
+        return
+    if rc == _native.RN_E_INVALID_ARGUMENT:
+        raise ValueError(msg)
+    _warn(run, what, f"{what} failed: {msg}")
 
 
 def log_dataset(run: Any, name: str, root_or_uri: Any, *, context: str = "train",
@@ -122,30 +86,15 @@ def log_dataset(run: Any, name: str, root_or_uri: Any, *, context: str = "train"
                 max_archive_bytes: int = 5 << 30, max_archive_files: int = 2_000_000) -> None:
     if not isinstance(name, str) or not name:
         raise ValueError(f"dataset name must be a non-empty string, got {name!r}")
-    uri = _uri_or_path(root_or_uri)
-    local = uri if isinstance(uri, str) and not _URI.match(uri) else None
-    _check_limits(local, save, force_save, max_archive_bytes, max_archive_files, "dataset")
-    entry = {"name": name, "context": context, "uri": uri, "description": description,
-             "saved": False, "fingerprint": _local_fingerprint(local) if local else None}
-    if save:
-        _warn(run, "save", "log_dataset(save=True): archive copies are not supported by this "
-                           "version yet; the dataset is recorded without a copy")
-
-    def change(data: Any) -> Any:
-        if not isinstance(data, dict):
-            data = _assets_default()
-        items = data.get("datasets")
-        items = items if isinstance(items, list) else []
-        items = [d for d in items if not (isinstance(d, dict) and d.get("name") == name
-                                          and d.get("context") == context)]
-        items.append(entry)
-        data["datasets"] = items
-        return data
-
-    try:
-        update_json(run.run_dir / "assets.json", change, _assets_default())
-    except OSError as e:
-        _warn(run, "assets", f"log_dataset could not update assets.json: {e}")
+    target, as_dict = _uri_arg(root_or_uri)
+    opts = {"context": str(context), "save": bool(save), "description": description,
+            "force_save": bool(force_save), "max_archive_bytes": int(max_archive_bytes),
+            "max_archive_files": int(max_archive_files)}
+    if as_dict is not None:
+        opts["uri_object"] = as_dict  # stored as given (FORMAT.md §4.6); nothing to archive
+        target = ""
+    rc, msg, _ = _native_call(run, "dataset", name, target, opts)
+    _check(run, "log_dataset", rc, msg)
 
 
 def log_pretrained(run: Any, name: str, *, path_or_uri: Any = None, save: bool = False,
@@ -156,29 +105,13 @@ def log_pretrained(run: Any, name: str, *, path_or_uri: Any = None, save: bool =
         raise ValueError(f"pretrained name must be a non-empty string, got {name!r}")
     if save and path_or_uri is None:
         raise ValueError("log_pretrained(save=True) needs path_or_uri")
-    uri = None if path_or_uri is None else _uri_or_path(path_or_uri)
-    local = uri if isinstance(uri, str) and not _URI.match(uri) else None
-    _check_limits(local, save, force_save, max_archive_bytes, max_archive_files, "pretrained model")
-    entry = {"name": name, "source_type": source_type, "path_or_uri": uri,
-             "description": description, "saved": False}
-    if save:
-        _warn(run, "save", "log_pretrained(save=True): archive copies are not supported by this "
-                           "version yet; the model is recorded without a copy")
-
-    def change(data: Any) -> Any:
-        if not isinstance(data, dict):
-            data = _assets_default()
-        items = data.get("pretrained")
-        items = items if isinstance(items, list) else []
-        items = [d for d in items if not (isinstance(d, dict) and d.get("name") == name)]
-        items.append(entry)
-        data["pretrained"] = items
-        return data
-
-    try:
-        update_json(run.run_dir / "assets.json", change, _assets_default())
-    except OSError as e:
-        _warn(run, "assets", f"log_pretrained could not update assets.json: {e}")
+    p = None if path_or_uri is None else _uri_arg(path_or_uri)[0]
+    opts = {"path_or_uri": p, "save": bool(save), "source_type": str(source_type),
+            "description": description, "force_save": bool(force_save),
+            "max_archive_bytes": int(max_archive_bytes),
+            "max_archive_files": int(max_archive_files)}
+    rc, msg, _ = _native_call(run, "pretrained", name, None, opts)
+    _check(run, "log_pretrained", rc, msg)
 
 
 def add_tags(run: Any, tags: Iterable[Any]) -> None:
@@ -229,16 +162,66 @@ def write_environment(run: Any) -> None:
     os.replace(tmp, path)
 
 
-def scan_outputs_once(run: Any, **kwargs: Any) -> Dict[str, Any]:
-    _warn(run, "outputs", "scan_outputs_once() is not supported by this version yet; "
-                          "nothing was archived")
-    return {"run_id": run.id, "scanned": 0, "archived": 0, "changed": 0, "archived_entries": []}
+def _outputs_options(output_dirs: Any, patterns: Any, stable_required: Any, min_age_sec: Any,
+                     mode: Any, log_snapshot_interval_sec: Any,
+                     state_gc_after_sec: Any) -> Dict[str, Any]:
+    if isinstance(output_dirs, (str, os.PathLike)):
+        output_dirs = [output_dirs]
+    dirs = [os.path.abspath(os.fspath(d)) for d in (output_dirs or [])]
+    opts: Dict[str, Any] = {"output_dirs": dirs, "stable_required": int(stable_required),
+                            "min_age_sec": float(min_age_sec), "mode": str(mode),
+                            "log_snapshot_interval_sec": float(log_snapshot_interval_sec),
+                            "state_gc_after_sec": float(state_gc_after_sec)}
+    if patterns is not None:
+        opts["patterns"] = [str(p) for p in ([patterns] if isinstance(patterns, str) else patterns)]
+    return opts
 
 
-def watch_outputs(run: Any, **kwargs: Any) -> None:
-    _warn(run, "outputs", "watch_outputs() is not supported by this version yet; "
-                          "nothing will be archived")
+def scan_outputs_once(run: Any, *, output_dirs: Any, patterns: Any = None,
+                      stable_required: int = 2, min_age_sec: float = 1.0, mode: str = "rolling",
+                      log_snapshot_interval_sec: float = 60.0,
+                      state_gc_after_sec: float = 604800) -> Dict[str, Any]:
+    """One scan (SDK.md §4.11) → {"run_id", "scanned", "archived", "changed",
+    "archived_entries"}."""
+    opts = _outputs_options(output_dirs, patterns, stable_required, min_age_sec, mode,
+                            log_snapshot_interval_sec, state_gc_after_sec)
+    rc, msg, result = _native_call(run, "scan", None, None, opts)
+    if rc != 0 or result is None:
+        _check(run, "scan_outputs_once", rc, msg)
+        return {"run_id": run.id, "scanned": 0, "archived": 0, "changed": 0,
+                "archived_entries": []}
+    return json.loads(result)
+
+
+def watch_outputs(run: Any, *, output_dirs: Any, interval_sec: float = 10.0, patterns: Any = None,
+                  stable_required: int = 2, min_age_sec: float = 1.0, mode: str = "rolling",
+                  log_snapshot_interval_sec: float = 60.0,
+                  state_gc_after_sec: float = 604800) -> None:
+    """Scans every ``interval_sec`` on a native thread until ``stop_outputs_watch`` or finish."""
+    opts = _outputs_options(output_dirs, patterns, stable_required, min_age_sec, mode,
+                            log_snapshot_interval_sec, state_gc_after_sec)
+    ms = max(1, int(float(interval_sec) * 1000))
+    rc, msg, _ = _native_call(run, "watch", None, str(ms), opts)
+    if rc != 0:
+        _warn(run, "watch_outputs", f"watch_outputs failed: {msg}")
 
 
 def stop_outputs_watch(run: Any) -> None:
-    return None
+    try:
+        _native_call(run, "stop", None, None, {})
+    except Exception:  # noqa: BLE001 - a closed run has no watcher
+        pass
+
+
+def snapshot_code(run: Any, *, workspace_root: Any = None, snapshot_format: Optional[str] = None,
+                  force_snapshot: bool = False) -> Optional[Dict[str, Any]]:
+    """The code snapshot of init(snapshot_code=True) (FORMAT.md §4.9); too large without
+    ``force_snapshot`` → ``ValueError("code snapshot too large: ...")``."""
+    opts: Dict[str, Any] = {"format": snapshot_format or "manifest", "force": bool(force_snapshot)}
+    if workspace_root is not None:
+        opts["workspace_root"] = os.path.abspath(os.fspath(workspace_root))
+    rc, msg, result = _native_call(run, "snapshot", None, None, opts)
+    if rc != 0:
+        _check(run, "snapshot_code", rc, msg)
+        return None
+    return json.loads(result) if result else None

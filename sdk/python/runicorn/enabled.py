@@ -78,7 +78,9 @@ class NoOpRun:
     """The run ``init`` returns while disabled: ``id == "disabled"``; every method of ``Run``
     accepts the same arguments and does nothing."""
 
-    def __init__(self, path: Optional[str] = None, alias: Optional[str] = None) -> None:
+    def __init__(self, path: Optional[str] = None, alias: Optional[str] = None,
+                 storage: Any = None) -> None:
+        self._storage = storage  # where use_artifact resolves (None: the resolution chain)
         self.id = "disabled"
         self.path = path
         self.alias = alias
@@ -141,6 +143,17 @@ class NoOpRun:
 
     def log_artifact(self, artifact: Any, aliases: Any = None) -> None:
         return None
+
+    def use_artifact(self, ref: str) -> Any:
+        """Resolves ``ref`` read-only (no use is recorded) so a disabled run can still load its
+        inputs; ``LookupError`` when it cannot (SDK.md §4.7)."""
+        from .artifacts import artifact
+        try:
+            return artifact(ref, self._storage)
+        except LookupError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise LookupError(f"cannot resolve artifact {ref!r}: {e}") from e
 
     def finish(self, status: str = "finished") -> None:
         pass

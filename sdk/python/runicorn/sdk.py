@@ -207,6 +207,19 @@ class Run(_native.RunBase):
         from . import _assets
         _assets.add_tags(self, tags)
 
+    # --- artifacts (sdk-artifacts; SDK.md §4.15) ---------------------------------------------------
+    def log_artifact(self, artifact, aliases=None):
+        """Logs ``artifact`` as its next version (or reuses the latest one when the content is
+        identical) and returns the ``ArtifactVersion``; storage failures warn and return None."""
+        from . import artifacts
+        return artifacts.log_artifact(self, artifact, aliases)
+
+    def use_artifact(self, ref: str):
+        """Resolves ``ref`` and records the use in the run's artifacts.json; unknown →
+        ``LookupError``."""
+        from . import artifacts
+        return artifacts.use_artifact(self, ref)
+
     # --- flush / finish ---------------------------------------------------------------------------
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Waits until everything logged so far is written; False on timeout."""
@@ -359,7 +372,7 @@ def init(path: Optional[str] = None, storage: Optional[str] = None, run_id: Opti
     if not is_enabled():
         with _init_lock:
             _active = None
-        return NoOpRun(path=path, alias=alias)
+        return NoOpRun(path=path, alias=alias, storage=storage)
     try:
         # Argument checks, all before anything is created.
         if tqdm_mode not in _TQDM_MODES:
@@ -420,12 +433,14 @@ def init(path: Optional[str] = None, storage: Optional[str] = None, run_id: Opti
             _warn(f"init failed ({e}); continuing with a no-op run")
             with _init_lock:
                 _active = None
-            return NoOpRun(path=path, alias=alias)
+            return NoOpRun(path=path, alias=alias, storage=storage)
         if isinstance(e, RuntimeError) and "held" in str(e):
             raise RuntimeError(f"run is in use: {e}") from None
         raise
-    if snapshot_code:
-        _warn("snapshot_code is not supported by this version yet; no code snapshot was taken")
+    if snapshot_code:  # sdk-assets: FORMAT.md §4.9 (too large → ValueError, as in v0.6)
+        from ._assets import snapshot_code as _snapshot_code
+        _snapshot_code(run, workspace_root=workspace_root, snapshot_format=snapshot_format,
+                       force_snapshot=force_snapshot)
     if capture_env:
         try:
             from ._assets import write_environment
@@ -480,4 +495,9 @@ def summary(update) -> None:
 
 def finish(status: str = "finished") -> None:
     _on_active("finish", status)
+
+
+def use_artifact(ref: str):
+    """``run.use_artifact`` on the active run (sdk-artifacts); without one: a warning and None."""
+    return _on_active("use_artifact", ref)
 

@@ -28,6 +28,8 @@
 
 #include <runicorn/c/runicorn.h>
 
+#include "native_artifact.hpp"  // sdk-artifacts
+#include "native_assets.hpp"    // sdk-assets
 #include <pthread.h>
 
 namespace {
@@ -1097,6 +1099,23 @@ PyModuleDef g_module = {PyModuleDef_HEAD_INIT};
 
 }  // namespace
 
+// ---- sdk-artifacts: the run handle for native_artifact.cpp --------------------------------------
+rn_run* runicorn_python_run_handle(PyObject* obj) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+    const bool is_run = PyObject_TypeCheck(obj, &g_run_type);
+#pragma GCC diagnostic pop
+    if (!is_run) {
+        PyErr_SetString(PyExc_TypeError, "expected a runicorn.Run");
+        return nullptr;
+    }
+    rn_run* run = reinterpret_cast<RunObject*>(obj)->run;
+    if (run == nullptr) {
+        PyErr_SetString(PyExc_ValueError, "the run is not initialised");
+    }
+    return run;
+}
+
 // CPython's required name for the module's entry point.
 // NOLINTNEXTLINE(bugprone-reserved-identifier,readability-identifier-naming)
 PyMODINIT_FUNC PyInit__native(void) {
@@ -1170,5 +1189,13 @@ PyMODINIT_FUNC PyInit__native(void) {
     (void)PyModule_AddIntConstant(m, "RN_E_INVALID_ARGUMENT", RN_E_INVALID_ARGUMENT);
     (void)PyModule_AddIntConstant(m, "RN_E_DEADLINE_EXCEEDED", RN_E_DEADLINE_EXCEEDED);
     (void)PyModule_AddIntConstant(m, "RN_E_FAILED_PRECONDITION", RN_E_FAILED_PRECONDITION);
+    if (runicorn_python_add_asset_functions(m) < 0) {  // sdk-assets
+        Py_DECREF(m);
+        return nullptr;
+    }
+    if (runicorn_python_add_artifact_functions(m) < 0) {  // sdk-artifacts
+        Py_DECREF(m);
+        return nullptr;
+    }
     return m;
 }

@@ -13,11 +13,9 @@
  *  - Every function is safe for concurrent use; one rn_run may be used from several threads,
  *    except that rn_run_release must be the last call on it.
  *
- * Not in this version (they need the asset and artifact machinery): rn_log_dataset,
- * rn_log_pretrained, the rn_artifact_* and rn_artifact_version_* functions, rn_log_artifact and
- * rn_use_artifact. The rn_init_options members snapshot_code, snapshot_format, capture_env,
- * capture_fd and tqdm_mode are kept for the ABI; any value other than 0 gives
- * RN_E_UNIMPLEMENTED. */
+ * Not in this version: the rn_init_options members snapshot_code, snapshot_format (call
+ * rn_snapshot_code after rn_init instead), capture_env, capture_fd and tqdm_mode are kept for the
+ * ABI; any value other than 0 gives RN_E_UNIMPLEMENTED. */
 #ifndef RUNICORN_C_RUNICORN_H
 #define RUNICORN_C_RUNICORN_H
 
@@ -38,7 +36,7 @@ extern "C" {
 /* NOLINTBEGIN(modernize-use-using) */
 
 #define RN_ABI_VERSION_MAJOR 1
-#define RN_ABI_VERSION_MINOR 1
+#define RN_ABI_VERSION_MINOR 2
 /* (major << 16) | minor; check before anything else. */
 RN_API uint32_t rn_abi_version(void);
 /* Our version, a static string. */
@@ -189,6 +187,108 @@ RN_API int rn_set_warning_callback(void (*cb)(int code, const char* kind, const 
 RN_API int rn_is_enabled(void);
 RN_API void rn_set_enabled(int enabled);
 RN_API void rn_reset_enabled(void);
+
+/* ---- Assets (sdk-assets, ABI minor 2): archive copies, code snapshots, outputs scanner ----
+ * Options are JSON objects with the members of the C++ option structs (SDK.md §3); NULL or "{}"
+ * takes the defaults. They work in the calling thread and return once assets.json is written. */
+/* DatasetOptions: {"context", "save", "description", "force_save", "max_archive_bytes",
+ * "max_archive_files"}; over the limits without force_save: RN_E_INVALID_ARGUMENT. */
+RN_API int rn_log_dataset(rn_run* run, const char* name, const char* root_or_uri,
+                          const char* options_json);
+/* PretrainedOptions: {"path_or_uri", "save", "source_type", "description", "force_save",
+ * "max_archive_bytes", "max_archive_files"}. */
+RN_API int rn_log_pretrained(rn_run* run, const char* name, const char* options_json);
+/* SnapshotOptions: {"workspace_root", "format": "manifest"|"zip", "force", "extra_excludes",
+ * "ignore_file", "max_total_bytes", "max_files"}. Writes the code.snapshot entry as JSON. */
+RN_API int rn_snapshot_code(rn_run* run, const char* options_json, char* out_json, size_t out_cap,
+                            size_t* out_needed);
+/* OutputsOptions: {"output_dirs": [..], "patterns", "stable_required", "min_age_sec", "mode",
+ * "log_snapshot_interval_sec", "state_gc_after_sec"}. Writes {"run_id", "scanned", "archived",
+ * "changed", "archived_entries"}. On RN_E_BUFFER_TOO_SMALL the scan has happened: fetch its
+ * result with rn_last_scan_result on the same thread. */
+RN_API int rn_scan_outputs_once(rn_run* run, const char* options_json, char* out_json,
+                                size_t out_cap, size_t* out_needed);
+/* The JSON result of this thread's last rn_scan_outputs_once. */
+RN_API int rn_last_scan_result(char* out_json, size_t out_cap, size_t* out_needed);
+/* A watcher thread scanning every interval_ms until rn_stop_outputs_watch or finish;
+ * RN_E_ALREADY_EXISTS when the run has one. */
+RN_API int rn_watch_outputs(rn_run* run, const char* options_json, uint32_t interval_ms);
+RN_API int rn_stop_outputs_watch(rn_run* run);
+
+/* ---- Artifacts (sdk-artifacts, since ABI 1.2): SDK.md §2.4, FORMAT.md §7.6 ----------------
+ * Names: artifact [A-Za-z0-9][A-Za-z0-9._-]{0,127}, type [A-Za-z0-9][A-Za-z0-9._-]{0,63}, alias
+ * [A-Za-z][A-Za-z0-9._-]{0,63} except "latest" and "v<N>". References: "name", "name:latest",
+ * "name:v3", "name:<alias>". Logging, use and download work in the calling thread. Without the
+ * dedup plugin these calls return RN_E_UNAVAILABLE. */
+typedef struct rn_artifact rn_artifact;                 /* files to log as a new version */
+typedef struct rn_artifact_version rn_artifact_version; /* one resolved version */
+
+/* A new, empty artifact. RN_E_INVALID_ARGUMENT for a bad name or type. */
+RN_API int rn_artifact_new(const char* name, const char* type, rn_artifact** out);
+/* Adds a regular file as name_in_artifact (NULL or "": its base name). RN_E_NOT_FOUND when it
+ * does not exist; RN_E_INVALID_ARGUMENT when it is not a file, for a bad path or one already
+ * taken. Files are read when the artifact is logged. */
+RN_API int rn_artifact_add_file(rn_artifact* artifact, const char* local_path,
+                                const char* name_in_artifact);
+/* Adds every file under a folder below prefix (NULL or "": the artifact root). */
+RN_API int rn_artifact_add_dir(rn_artifact* artifact, const char* local_dir, const char* prefix);
+RN_API int rn_artifact_set_description(rn_artifact* artifact, const char* description);
+/* RN_E_INVALID_ARGUMENT unless json_object is a JSON object. */
+RN_API int rn_artifact_set_metadata_json(rn_artifact* artifact, const char* json_object);
+/* NULL → RN_OK. */
+RN_API int rn_artifact_release(rn_artifact* artifact);
+
+/* Logs the artifact as the run's next version (or reuses the latest version when the content is
+ * identical), pointing the n aliases at it; records the run's artifacts.json. On success *out
+ * owns the version until rn_artifact_version_release. RN_E_FAILED_PRECONDITION on a finished
+ * or no-op run. */
+RN_API int rn_log_artifact(rn_run* run, const rn_artifact* artifact, const char* const* aliases,
+                           size_t n, rn_artifact_version** out);
+/* Resolves ref and records the use in the run's artifacts.json (a no-op run only resolves, in
+ * the default storage root). RN_E_NOT_FOUND for an unknown artifact, version or alias. */
+RN_API int rn_use_artifact(rn_run* run, const char* ref, rn_artifact_version** out);
+/* Resolves ref in storage (NULL or "": the default root) without recording a use. */
+RN_API int rn_artifact_resolve(const char* ref, const char* storage, rn_artifact_version** out);
+
+typedef struct rn_artifact_version_info {
+    uint32_t struct_size;
+    const char* name;
+    const char* type;
+    int32_t version;
+    const char* digest;
+    uint64_t file_count, total_size_bytes;
+    int deduplicated;
+    const char* metadata_json;
+} rn_artifact_version_info;
+/* Strings owned by the handle, valid until its release. */
+RN_API int rn_artifact_version_get_info(rn_artifact_version* version,
+                                        rn_artifact_version_info* out);
+/* The whole version object as JSON text: {"name", "type", "version", "digest", "created_at",
+ * "description", "metadata", "file_count", "total_size_bytes", "aliases", "produced_by",
+ * "latest", "deduplicated"}. */
+RN_API int rn_artifact_version_json(rn_artifact_version* version, char* out_json, size_t out_cap,
+                                    size_t* out_needed);
+/* The files as a JSON array of {"path", "size_bytes", "sha256"}, sorted by path. */
+RN_API int rn_artifact_version_files_json(rn_artifact_version* version, char* out_json,
+                                          size_t out_cap, size_t* out_needed);
+/* Materialises every file under dest (NULL or "": ./artifacts/<name>-v<N>); flags 0 = read-only
+ * hard links, RN_DL_NO_LINK = writable copies, RN_DL_OVERWRITE = replace files with other
+ * content (else RN_E_ALREADY_EXISTS). The absolute destination goes to out_path; on
+ * RN_E_BUFFER_TOO_SMALL the download was done all the same. */
+RN_API int rn_artifact_version_download(rn_artifact_version* version, const char* dest, int flags,
+                                        char* out_path, size_t out_cap, size_t* out_needed);
+/* Materialises the one file rel (a path of the version) under dest; its absolute path goes to
+ * out_path. RN_E_NOT_FOUND when the version has no such file. */
+RN_API int rn_artifact_version_download_file(rn_artifact_version* version, const char* rel,
+                                             const char* dest, int flags, char* out_path,
+                                             size_t out_cap, size_t* out_needed);
+/* Points a user alias at this version (moving it). RN_E_INVALID_ARGUMENT for a reserved alias. */
+RN_API int rn_artifact_version_set_alias(rn_artifact_version* version, const char* alias);
+/* Removes a user alias pointing at this version. RN_E_NOT_FOUND when it is not set;
+ * RN_E_FAILED_PRECONDITION when it points at another version. */
+RN_API int rn_artifact_version_remove_alias(rn_artifact_version* version, const char* alias);
+/* NULL → RN_OK. */
+RN_API int rn_artifact_version_release(rn_artifact_version* version);
 
 /* NOLINTEND(modernize-use-using) */
 
