@@ -70,6 +70,18 @@ RunFileStamps stat_stamps(const fs::path& dir) {
     return s;
 }
 
+/// events.jsonl's stamp for the catalog signature: run_metric_keys change with it.
+std::string events_suffix(const fs::path& dir) {
+    struct stat st {};
+    if (::stat((dir / "events.jsonl").c_str(), &st) != 0) {
+        return ";e-";
+    }
+    return ";e" + std::to_string(st.st_size) + "." +
+           std::to_string(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
+                          static_cast<std::int64_t>(st.st_mtim.tv_nsec)) +
+           "." + std::to_string(st.st_ino);
+}
+
 /// A legacy run's place in discovery order follows its folder's mtime, so the signature holds it.
 std::string legacy_suffix(const RunLocation& loc, std::int64_t mtime_ns) {
     return loc.legacy ? ";l" + std::to_string(mtime_ns) : std::string();
@@ -156,7 +168,8 @@ FolderRunStore::FolderRunStore(fs::path root, std::shared_ptr<spdlog::logger> lo
     : root_(std::move(root)),
       log_(std::move(log)),
       options_(std::move(options)),
-      local_(LocalHost::current()) {}
+      local_(LocalHost::current()),
+      metric_reader_(log_) {}
 
 Result<std::vector<RunLocation>> FolderRunStore::discover_runs(bool include_deleted) const {
     return storage::discover_runs(root_, include_deleted, log_.get());
@@ -220,6 +233,8 @@ Result<RunInfo> FolderRunStore::read_for_catalog(const RunLocation& location,
     options.tracker = &tracker_;
     options.local = &local_;
     options.stamps = &stamps;
+    // Stamped before reading: a later append changes the stamp, so the next refresh reads again.
+    std::string events = entry != nullptr ? events_suffix(location.dir) : std::string();
     RUNICORN_ASSIGN_OR_RETURN(auto info, read_run_folder(location, options, log_.get()));
     if (info.liveness == plugin::RunLiveness::kDead) {
         // The check just wrote "failed" into status.json: from now on every read (a reindex
@@ -233,15 +248,31 @@ Result<RunInfo> FolderRunStore::read_for_catalog(const RunLocation& location,
         const std::int64_t mtime = location.legacy ? mtime_ns_of(location.dir) : 0;
         entry->rel_dir = rel_dir_of(location.dir);
         entry->discovery_key = catalog::discovery_key(location, entry->rel_dir, mtime);
-        entry->signature = stamps.signature() + legacy_suffix(location, mtime);
-        // config.* filters (API.md §4.2) read assets.json's config from the catalog.
+        // config.* filters (API.md §4.2) read assets.json's config from the catalog, and
+        // GET /api/assets its entries (asset_uses).
         if (stamps.assets) {
             const auto assets = load_json_object(location.dir / "assets.json", nullptr);
             if (const auto* config = assets ? assets->if_contains("config") : nullptr;
                 config != nullptr && config->is_object()) {
                 entry->config = config->get_object();
             }
+            if (assets) {
+                entry->assets = catalog::asset_uses_of(*assets, root_);
+            }
         }
+        // run_metric_keys and last_step, through the metric-series engine (incremental for the
+        // runs it keeps). A failure leaves the run without metrics and a signature that never
+        // matches, so the next refresh tries again.
+        if (auto keys = metric_reader_.read(location.dir)) {
+            entry->metric_keys = std::move(*keys);
+        } else {
+            if (log_ != nullptr) {
+                log_->warn("cannot read the metrics of '{}': {}", location.dir.string(),
+                           keys.error().message());
+            }
+            events = ";e!";
+        }
+        entry->signature = stamps.signature() + legacy_suffix(location, mtime) + events;
     }
     return info;
 }
@@ -320,6 +351,32 @@ Result<std::vector<catalog::CatalogEntry>> FolderRunStore::read_entries(
     return out;
 }
 
+namespace {
+
+/// kRemoved changes for the catalogued runs `removed` (rel_dirs), as the catalog last saw them.
+std::vector<plugin::RunChange> removed_changes(const catalog::Catalog& cat, const fs::path& root,
+                                               const std::vector<std::string>& removed) {
+    std::vector<plugin::RunChange> out;
+    for (const std::string& rel : removed) {
+        const fs::path dir = root / rel;
+        plugin::RunChange change{plugin::RunChange::Kind::kRemoved, {}};
+        change.run.location.dir = dir;
+        change.run.location.run_id = dir.filename().string();
+        if (auto same = cat.find_all(change.run.location.run_id)) {
+            for (auto& info : *same) {
+                if (info.location.dir == dir) {
+                    change.run = std::move(info);
+                    break;
+                }
+            }
+        }
+        out.push_back(std::move(change));
+    }
+    return out;
+}
+
+}  // namespace
+
 Result<std::size_t> FolderRunStore::sync(const std::vector<RunLocation>& found,
                                          const std::string& scope) const {
     std::vector<catalog::StoredRun> stored;
@@ -340,7 +397,9 @@ Result<std::size_t> FolderRunStore::sync(const std::vector<RunLocation>& found,
         const catalog::StoredRun* old = it == by_rel.end() ? nullptr : it->second;
         if (old != nullptr && old->status != "running") {
             const std::int64_t mtime = loc.legacy ? mtime_ns_of(loc.dir) : 0;
-            if (stat_stamps(loc.dir).signature() + legacy_suffix(loc, mtime) == old->signature) {
+            if (stat_stamps(loc.dir).signature() + legacy_suffix(loc, mtime) +
+                    events_suffix(loc.dir) ==
+                old->signature) {
                 seen.insert(std::move(rel));
                 continue;  // unchanged files: nothing to read
             }
@@ -365,15 +424,64 @@ Result<std::size_t> FolderRunStore::sync(const std::vector<RunLocation>& found,
         }
     }
     changed += removed.size();
-    std::lock_guard lock(catalog_mu_);
-    RUNICORN_ASSIGN_OR_RETURN(auto* cat, catalog_locked());
-    if (scope.empty() && stored.empty()) {
-        // The first build: a bulk load (indexes built once at the end) is much faster.
-        RUNICORN_RETURN_IF_ERROR(cat->replace_all(upserts));
-    } else {
+    std::vector<plugin::RunChange> changes;
+    {
+        std::lock_guard lock(catalog_mu_);
+        RUNICORN_ASSIGN_OR_RETURN(auto* cat, catalog_locked());
+        if (scope.empty() && stored.empty()) {
+            // The first build: a bulk load (indexes built once at the end) is much faster.
+            RUNICORN_RETURN_IF_ERROR(cat->replace_all(upserts));
+            return changed;  // a full build reports nothing (subscribe_changes())
+        }
+        if (has_listeners()) {
+            changes = removed_changes(*cat, root_, removed);
+        }
         RUNICORN_RETURN_IF_ERROR(cat->apply(upserts, removed));
     }
+    if (has_listeners()) {
+        for (const auto& e : upserts) {
+            const auto it = by_rel.find(e.rel_dir);
+            const catalog::StoredRun* old = it == by_rel.end() ? nullptr : it->second;
+            if (old == nullptr || old->signature != e.signature || old->status != e.info.status) {
+                changes.push_back({plugin::RunChange::Kind::kUpserted, e.info});
+            }
+        }
+        notify(changes);
+    }
     return changed;
+}
+
+std::uint64_t FolderRunStore::subscribe_changes(plugin::RunChangeListener listener) const {
+    if (!listener) {
+        return 0;
+    }
+    std::lock_guard lock(listeners_mu_);
+    const std::uint64_t id = next_listener_++;
+    listeners_.emplace(id, std::move(listener));
+    listener_count_ = listeners_.size();
+    return id;
+}
+
+void FolderRunStore::unsubscribe_changes(std::uint64_t id) const noexcept {
+    std::lock_guard lock(listeners_mu_);
+    listeners_.erase(id);
+    listener_count_ = listeners_.size();
+}
+
+void FolderRunStore::notify(const std::vector<plugin::RunChange>& changes) const {
+    if (changes.empty()) {
+        return;
+    }
+    std::lock_guard lock(listeners_mu_);
+    for (const auto& [id, listener] : listeners_) {
+        try {
+            listener(changes);
+        } catch (const std::exception& e) {
+            if (log_ != nullptr) {
+                log_->warn("a run-change listener failed: {}", e.what());
+            }
+        }
+    }
 }
 
 Result<std::size_t> FolderRunStore::refresh_locked() const {
@@ -454,6 +562,13 @@ Result<plugin::RunPage> FolderRunStore::list_runs(const plugin::RunQuery& query)
     std::lock_guard lock(catalog_mu_);
     RUNICORN_ASSIGN_OR_RETURN(auto* cat, catalog_locked());
     return cat->query(query);
+}
+
+Result<plugin::AssetPage> FolderRunStore::list_assets(const plugin::AssetQuery& query) const {
+    RUNICORN_RETURN_IF_ERROR(ensure_built());
+    std::lock_guard lock(catalog_mu_);
+    RUNICORN_ASSIGN_OR_RETURN(auto* cat, catalog_locked());
+    return cat->assets(query);
 }
 
 Result<std::vector<plugin::PathStats>> FolderRunStore::path_stats() const {
@@ -591,6 +706,9 @@ Result<RunInfo> FolderRunStore::update_run(std::string_view run_id,
         RUNICORN_ASSIGN_OR_RETURN(auto* cat, catalog_locked());
         RUNICORN_RETURN_IF_ERROR(cat->apply({entry}, {}));
     }
+    if (has_listeners()) {
+        notify({{plugin::RunChange::Kind::kUpserted, entry.info}});
+    }
     return std::move(entry.info);
 }
 
@@ -650,6 +768,9 @@ Status FolderRunStore::purge(std::string_view run_id) const {
         RUNICORN_ASSIGN_OR_RETURN(auto* cat, catalog_locked());
         RUNICORN_RETURN_IF_ERROR(cat->remove(rel));
         RUNICORN_ASSIGN_OR_RETURN(same_id, cat->find_all(run_id));
+    }
+    if (has_listeners()) {
+        notify({{plugin::RunChange::Kind::kRemoved, *found}});
     }
     // Rolling outputs and the v0.6 index row are per run id (FORMAT.md §5.3, §6): keep them
     // while another run has this id.

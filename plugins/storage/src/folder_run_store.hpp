@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,7 @@
 
 #include "catalog.hpp"
 #include "liveness.hpp"
+#include "metric_keys_reader.hpp"
 
 namespace runicorn::storage {
 
@@ -54,6 +56,8 @@ public:
     Result<plugin::RunInfo> read_run(const plugin::RunLocation& location) const override;
 
     Result<plugin::RunPage> list_runs(const plugin::RunQuery& query) const override;
+    /// GET /api/assets from the catalog's asset_uses (API.md §4.12).
+    Result<plugin::AssetPage> list_assets(const plugin::AssetQuery& query) const override;
     Result<std::vector<plugin::PathStats>> path_stats() const override;
     Result<plugin::RunInfo> find_run(std::string_view run_id, bool include_deleted) const override;
     /// Stats the catalog files of every run (no reads for unchanged runs); runs whose stamps
@@ -82,6 +86,11 @@ public:
     /// The catalog file in use (opening the catalog when needed).
     Result<std::filesystem::path> catalog_file() const;
 
+    /// Listeners hear the changes applied by sync() (so refresh(), refresh_dirs() and the
+    /// management methods) and purge(); the first build and reindex() report nothing.
+    std::uint64_t subscribe_changes(plugin::RunChangeListener listener) const override;
+    void unsubscribe_changes(std::uint64_t id) const noexcept override;
+
 private:
     enum class Want { kLive, kDeleted };
 
@@ -104,18 +113,28 @@ private:
     /// Re-reads one run folder into the catalog (or drops it when it vanished).
     Status recatalog(const std::filesystem::path& run_dir) const;
     std::string rel_dir_of(const std::filesystem::path& dir) const;
+    /// Calls every listener with `changes` (none when empty), one notification at a time.
+    void notify(const std::vector<plugin::RunChange>& changes) const;
+    bool has_listeners() const noexcept { return listener_count_.load() != 0; }
 
     std::filesystem::path root_;
     std::shared_ptr<spdlog::logger> log_;
     Options options_;
     LocalHost local_;
     mutable HeartbeatTracker tracker_;
+    mutable catalog::MetricKeysReader metric_reader_;  // run_metric_keys (incremental)
 
     mutable std::mutex catalog_mu_;  // guards catalog_, catalog_path_ (one SQLite connection)
     mutable std::unique_ptr<catalog::Catalog> catalog_;
     mutable std::filesystem::path catalog_path_;
     mutable std::mutex refresh_mu_;  // one refresh or reindex at a time in this process
     mutable std::atomic<bool> built_{false};
+
+    // Change listeners; listeners_mu_ is held while they run, so unsubscribe waits for them.
+    mutable std::mutex listeners_mu_;
+    mutable std::map<std::uint64_t, plugin::RunChangeListener> listeners_;  // guarded
+    mutable std::uint64_t next_listener_ = 1;                               // guarded
+    mutable std::atomic<std::size_t> listener_count_{0};
 };
 
 }  // namespace runicorn::storage

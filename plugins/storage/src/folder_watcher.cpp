@@ -23,8 +23,11 @@ using Clock = std::chrono::steady_clock;
 constexpr int kMaxDepth = 70;  // discovery's 64 below runs/, plus the legacy levels
 constexpr std::uint32_t kMask = IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
                                 IN_CLOSE_WRITE | IN_ONLYDIR | IN_EXCL_UNLINK;
-constexpr std::array<std::string_view, 5> kCatalogFiles = {
-    "meta.json", "status.json", "summary.json", "assets.json", ".deleted"};
+// events.jsonl feeds run_metric_keys; it is appended without being closed, so a live run's
+// heartbeat (rewritten by rename every few seconds) also brings its metrics up to date.
+constexpr std::array<std::string_view, 7> kCatalogFiles = {
+    "meta.json", "status.json",  "summary.json",   "assets.json",
+    ".deleted",  "events.jsonl", ".heartbeat.json"};
 constexpr std::array<std::string_view, 3> kUnwatchedTopLevel = {"archive", "index", "webui"};
 
 bool is_catalog_file(std::string_view name) {

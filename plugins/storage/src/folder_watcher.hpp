@@ -22,8 +22,8 @@ namespace runicorn::storage {
 /// What a FolderWatcher reports, from its own thread. The callbacks must not throw.
 struct FolderWatcherCallbacks {
     /// Absolute directories in which a catalog file (meta.json, status.json, summary.json,
-    /// assets.json, .deleted) changed, or that appeared or disappeared (FolderRunStore's
-    /// refresh_dirs() takes exactly these).
+    /// assets.json, .deleted, events.jsonl, .heartbeat.json) changed, or that appeared or
+    /// disappeared (FolderRunStore's refresh_dirs() takes exactly these).
     std::function<void(const std::vector<std::filesystem::path>&)> changed;
     /// Anything may have changed: at start, after an inotify queue overflow, and every
     /// scan_interval (FolderRunStore's refresh()).

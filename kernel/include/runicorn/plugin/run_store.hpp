@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -69,6 +70,10 @@ struct RunInfo {
     /// assets.json by the counting rule of §4.6 (0 when absent).
     std::int64_t assets_count = 0;
 
+    /// The largest step of the run's metrics records (events.jsonl, FORMAT.md §4.4); nullopt when
+    /// none has a step. Filled by listings (the catalog's run_metric_keys), not by read_run().
+    std::optional<std::int64_t> last_step;
+
     // .deleted (§4.10): set only for a soft-deleted run.
     std::optional<double> deleted_at;
     std::optional<std::string> deleted_reason;
@@ -88,8 +93,15 @@ enum class RunSort {
     kEnded,
     kDuration,  ///< ended - started; none while either is missing.
     kAlias,
-    kSummary,  ///< The summary.json number named by RunQuery::sort_field (others: no value).
+    kSummary,   ///< The summary.json number named by RunQuery::sort_field (others: no value).
+    kLastStep,  ///< RunInfo::last_step.
+    /// metric.<key>.<stat>: RunQuery::sort_field names the metric key, RunQuery::sort_metric the
+    /// statistic (runs without the key, or with a NaN last value, have no value).
+    kMetric,
 };
+
+/// The per-key metric statistic a listing sorts on (RunSort::kMetric).
+enum class MetricStat { kLast, kMin, kMax };
 
 /// Which soft-deleted runs a listing includes.
 enum class DeletedFilter { kExclude, kOnly, kAny };
@@ -100,8 +112,11 @@ struct RunQuery {
     /// with exact_path only equal paths. "" selects root-path runs.
     std::optional<std::string> path;
     bool exact_path = false;
-    std::vector<std::string> statuses;  ///< Any of these ("running", "finished", ...).
-    std::vector<std::string> tags;      ///< All of these.
+    /// Any of these ("running", "finished", ...). The pseudo-status "crashed" selects failed runs
+    /// whose exit_reason is a crash (FORMAT.md §4.2: process_not_found, heartbeat_lost,
+    /// host_rebooted).
+    std::vector<std::string> statuses;
+    std::vector<std::string> tags;  ///< All of these.
     std::string text;  ///< Case-insensitive substring of the run id, alias, path or a tag.
     std::optional<double> created_from;  ///< created_at >= this (epoch seconds).
     std::optional<double> created_to;    ///< created_at < this.
@@ -116,8 +131,11 @@ struct RunQuery {
     /// fails the listing with INVALID_ARGUMENT "invalid filter (FILTER_SYNTAX at position N):
     /// ..." (FILTER_FIELD likewise); runicorn::filter::error_from_status() reads it back.
     std::string filter;
-    /// For RunSort::kSummary: the top-level summary key, taken verbatim ("val/acc").
+    /// For RunSort::kSummary: the top-level summary key, taken verbatim ("val/acc"); for
+    /// RunSort::kMetric: the metric key.
     std::string sort_field;
+    /// For RunSort::kMetric: which statistic.
+    MetricStat sort_metric = MetricStat::kLast;
     /// The epoch time that NOW stands for in `filter`; nullopt: the time of the call.
     std::optional<double> now;
 };
@@ -245,6 +263,58 @@ protected:
     RunWriter() = default;
 };
 
+/// One change of the run list, as RunStore::subscribe_changes() reports it.
+struct RunChange {
+    enum class Kind {
+        kUpserted,  ///< A new run, or one whose catalogued files changed (status, alias, tags,
+                    ///< summary, soft delete and restore: see run.location.deleted).
+        kRemoved,   ///< The run folder is gone (purge, or removed outside the store).
+    };
+    Kind kind = Kind::kUpserted;
+    /// The run as catalogued now; for kRemoved as it was last catalogued (at least its location).
+    RunInfo run;
+};
+
+/// Hears run-list changes. Called on the thread that changed the catalog (a watcher thread or a
+/// request thread), after the change is visible to list_runs(); must be quick and must not throw.
+using RunChangeListener = std::function<void(const std::vector<RunChange>&)>;
+
+/// A `GET /api/assets` request (API.md §4.12): assets of the runs' assets.json files, grouped.
+struct AssetQuery {
+    /// Any of code_snapshot, dataset, pretrained, output; empty: all four.
+    std::vector<std::string> types;
+    /// Only uses by runs under this path (prefix rule; exact_path: equal); "" = root-path runs.
+    std::optional<std::string> path;
+    bool exact_path = false;
+    std::optional<bool> archived;  ///< The entry's `saved`.
+    std::string text;              ///< Case-insensitive substring of name, source or fingerprint.
+    std::size_t limit = 200;       ///< 1..1000.
+    std::string cursor;            ///< From AssetPage::next_cursor of the same query.
+};
+
+/// One asset across runs (API.md §4.12 item).
+struct AssetGroup {
+    std::string asset_type;
+    std::optional<std::string> fingerprint_kind;
+    std::optional<std::string> fingerprint;
+    std::optional<std::string> archive_path;  ///< Rebased (FORMAT.md §5.5).
+    std::optional<std::string> name;
+    std::optional<std::string> source;
+    bool archived = false;
+    std::optional<std::int64_t> size_bytes;
+    std::optional<std::int64_t> file_count;
+    std::uint64_t run_count = 0;
+    std::optional<double> last_used_at;
+    std::string last_run_id;
+};
+
+/// One page of AssetGroup, most recently used first.
+struct AssetPage {
+    std::vector<AssetGroup> assets;
+    std::uint64_t total = 0;  ///< Groups matching the query, all pages.
+    std::string next_cursor;  ///< Empty on the last page.
+};
+
 /// The run store: run folders under the storage root, as Runicorn v0.6 lays them out.
 /// Thread safety: safe for concurrent use.
 class RUNICORN_PLUGIN_API RunStore {
@@ -323,6 +393,33 @@ public:
     /// most a torn tail, leftovers; with `repair`, fixes what §7.7 allows and nothing more.
     /// runs_checked counts soft-deleted runs too. NOT_FOUND when the root does not exist.
     virtual Result<FsckReport> fsck(bool repair) const = 0;
+
+    /// Assets across runs from the catalog (API.md §4.12; FORMAT.md §7.4 asset_uses), never from
+    /// the run folders. INVALID_ARGUMENT for a cursor of another query. Default: UNIMPLEMENTED.
+    virtual Result<AssetPage> list_assets(const AssetQuery& query) const {
+        (void)query;
+        return Status::unimplemented("this run store does not list assets");
+    }
+    /// Switches this store to another storage root at once: the catalog and the watcher follow
+    /// (API.md §2.5 POST /api/config/user_root_dir). `root` is absolute and exists. Default:
+    /// UNIMPLEMENTED (the switch then happens at the next start).
+    virtual Status switch_root(const std::filesystem::path& root) const {
+        (void)root;
+        return Status::unimplemented("this run store cannot switch roots while running");
+    }
+
+    /// Registers `listener` for every later change of the catalog made in this process: new runs,
+    /// catalogued-file changes (status, alias, tags, summary, soft delete, restore) and removed
+    /// runs, however they were noticed (file notifications, refresh(), the management methods).
+    /// A full rebuild (the first build, reindex()) reports nothing. Returns an id for
+    /// unsubscribe_changes(); 0 when this store cannot report changes (the default).
+    virtual std::uint64_t subscribe_changes(RunChangeListener listener) const {
+        (void)listener;
+        return 0;
+    }
+    /// Stops the listener `id`; when this returns, the listener is not running and will not be
+    /// called again. Unknown ids are ignored. Must not be called from inside the listener.
+    virtual void unsubscribe_changes(std::uint64_t id) const noexcept { (void)id; }
 
 protected:
     RunStore() = default;

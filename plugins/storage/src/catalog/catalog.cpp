@@ -4,10 +4,12 @@
 #include <array>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <map>
 #include <set>
+#include <tuple>
 #include <variant>
 
 #include <boost/json.hpp>
@@ -62,8 +64,37 @@ CREATE TABLE IF NOT EXISTS runs (
   summary_json TEXT NOT NULL,
   meta_json TEXT NOT NULL,
   signature TEXT NOT NULL,
-  config_json TEXT NOT NULL
+  config_json TEXT NOT NULL,
+  last_step INTEGER
 );
+CREATE TABLE IF NOT EXISTS run_metric_keys (
+  run_key TEXT NOT NULL,
+  key TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  numeric_count INTEGER NOT NULL,
+  nonfinite_count INTEGER NOT NULL,
+  first_step INTEGER,
+  last_step INTEGER,
+  last REAL,
+  min REAL,
+  max REAL,
+  PRIMARY KEY (run_key, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS asset_uses (
+  run_key TEXT NOT NULL,
+  ord INTEGER NOT NULL,
+  asset_type TEXT NOT NULL,
+  group_key TEXT NOT NULL,
+  fingerprint_kind TEXT,
+  fingerprint TEXT,
+  archive_path TEXT,
+  name TEXT,
+  source TEXT,
+  archived INTEGER NOT NULL,
+  size_bytes INTEGER,
+  file_count INTEGER,
+  PRIMARY KEY (run_key, ord)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS run_tags (
   run_key TEXT NOT NULL,
   tag TEXT NOT NULL,
@@ -97,6 +128,8 @@ CREATE INDEX IF NOT EXISTS runs_started ON runs(started_at, run_key);
 CREATE INDEX IF NOT EXISTS runs_ended ON runs(ended_at, run_key);
 CREATE INDEX IF NOT EXISTS runs_alias ON runs(alias, run_key);
 CREATE INDEX IF NOT EXISTS run_tags_tag ON run_tags(tag);
+CREATE INDEX IF NOT EXISTS runs_last_step ON runs(last_step, run_key);
+CREATE INDEX IF NOT EXISTS asset_uses_group ON asset_uses(asset_type, group_key);
 )sql";
 
 constexpr std::string_view kDropIndexes = R"sql(
@@ -105,7 +138,8 @@ DROP INDEX IF EXISTS runs_created; DROP INDEX IF EXISTS runs_path_created;
 DROP INDEX IF EXISTS runs_status_created; DROP INDEX IF EXISTS runs_run_id;
 DROP INDEX IF EXISTS runs_discovery; DROP INDEX IF EXISTS runs_best_metric;
 DROP INDEX IF EXISTS runs_started; DROP INDEX IF EXISTS runs_ended; DROP INDEX IF EXISTS runs_alias;
-DROP INDEX IF EXISTS run_tags_tag;
+DROP INDEX IF EXISTS run_tags_tag; DROP INDEX IF EXISTS runs_last_step;
+DROP INDEX IF EXISTS asset_uses_group;
 )sql";
 
 constexpr std::string_view kColumns =
@@ -113,9 +147,13 @@ constexpr std::string_view kColumns =
     "ended_at, status, exit_reason, liveness, hostname, pid, deleted, deleted_at, delete_reason, "
     "original_status, best_metric_name, best_metric_value, best_metric_step, best_metric_mode, "
     "assets_count, format_version, search_text, tags_json, summary_json, meta_json, signature, "
-    "config_json";
+    "config_json, last_step";
 /// The number of columns in kColumns: a query's sort value is selected after them.
-constexpr int kColumnCount = 31;
+constexpr int kColumnCount = 32;
+
+/// The exit reasons that make a failed run "crashed" (FORMAT.md §4.2).
+constexpr std::string_view kCrashReasons =
+    "('process_not_found', 'heartbeat_lost', 'host_rebooted')";
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -206,6 +244,26 @@ Result<SortSpec> sort_spec(const RunQuery& q) {
             return column("(ended_at - started_at)", true, true);
         case RunSort::kAlias:
             return column("alias", false, true);
+        case RunSort::kLastStep:
+            return column("last_step", true, true);
+        case RunSort::kMetric: {
+            if (q.sort_field.empty()) {
+                return Status::invalid_argument(
+                    "sort by a metric needs a key (metric.<key>.last|min|max)");
+            }
+            std::string stat = "m.last";
+            if (q.sort_metric == plugin::MetricStat::kMin) {
+                stat = "m.min";
+            } else if (q.sort_metric == plugin::MetricStat::kMax) {
+                stat = "m.max";
+            }
+            // One primary-key look-up per run; a missing key or value sorts last.
+            return SortSpec{SqlFragment{"(SELECT " + stat +
+                                            " FROM run_metric_keys m WHERE m.run_key = "
+                                            "runs.run_key AND m.key = ?)",
+                                        {q.sort_field}},
+                            true, true};
+        }
         case RunSort::kSummary: {
             if (q.sort_field.empty()) {
                 return Status::invalid_argument("sort by summary needs a key (summary.<key>)");
@@ -253,13 +311,24 @@ Result<std::string> build_filter(const RunQuery& q, const std::vector<bool>& com
         }
     }
     if (!q.statuses.empty()) {
-        std::string in = "status IN (";
-        for (std::size_t i = 0; i < q.statuses.size(); ++i) {
-            in += i == 0 ? "?" : ", ?";
-            values.emplace_back(q.statuses[i]);
-            canon += "|s" + q.statuses[i];
+        // "crashed" (API.md §4.1) is failed with a crash exit_reason, ORed with the others.
+        std::string in;
+        bool crashed = false;
+        for (const auto& st : q.statuses) {
+            canon += "|s" + st;
+            if (st == "crashed") {
+                crashed = true;
+                continue;
+            }
+            in += in.empty() ? "status IN (?" : ", ?";
+            values.emplace_back(st);
         }
-        clauses.push_back(in + ")");
+        std::string clause = in.empty() ? std::string() : in + ")";
+        if (crashed) {
+            clause += std::string(clause.empty() ? "" : " OR ") +
+                      "(status = 'failed' AND exit_reason IN " + std::string(kCrashReasons) + ")";
+        }
+        clauses.push_back("(" + clause + ")");
     }
     for (std::size_t i = 0; i < q.tags.size(); ++i) {
         // A rare tag: its runs first (the tag index), then sorted. A common one: the runs in
@@ -287,7 +356,9 @@ Result<std::string> build_filter(const RunQuery& q, const std::vector<bool>& com
         canon += "|u" + std::to_string(*q.created_to);
     }
     if (q.filter.find_first_not_of(" \t\r\n") != std::string::npos) {
-        auto parsed = filter::parse(q.filter);
+        filter::ParseOptions options;
+        options.metric_summaries = true;  // run_metric_keys (FORMAT.md §7.4)
+        auto parsed = filter::parse(q.filter, options);
         if (!parsed) {
             return parsed.error().to_status();
         }
@@ -471,7 +542,8 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& file,
         // A cache from another schema: drop and rebuild (FORMAT.md §7.4).
         RUNICORN_RETURN_IF_ERROR(db->exec(
             "DROP TABLE IF EXISTS run_tags; DROP TABLE IF EXISTS paths; DROP TABLE IF EXISTS runs; "
-            "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS totals;"));
+            "DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS totals; "
+            "DROP TABLE IF EXISTS run_metric_keys; DROP TABLE IF EXISTS asset_uses;"));
     }
     // A rebuild touches every page of a catalog of tens of MB: a page cache that holds it (only
     // what is used gets allocated) saves re-reading pages through pread().
@@ -488,8 +560,9 @@ struct Catalog::Writer {
     static Result<Writer> prepare(Database& db) {
         RUNICORN_ASSIGN_OR_RETURN(
             auto insert,
-            db.prepare("INSERT INTO runs(" + std::string(kColumns) +
-                       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+            db.prepare(
+                "INSERT INTO runs(" + std::string(kColumns) +
+                ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
         RUNICORN_ASSIGN_OR_RETURN(
             auto tag, db.prepare("INSERT OR IGNORE INTO run_tags(run_key, tag) VALUES(?, ?)"));
         RUNICORN_ASSIGN_OR_RETURN(
@@ -497,8 +570,25 @@ struct Catalog::Writer {
         RUNICORN_ASSIGN_OR_RETURN(auto del, db.prepare("DELETE FROM runs WHERE run_key = ?"));
         RUNICORN_ASSIGN_OR_RETURN(auto del_tags,
                                   db.prepare("DELETE FROM run_tags WHERE run_key = ?"));
-        return Writer{std::move(insert), std::move(tag),      std::move(old),
-                      std::move(del),    std::move(del_tags), {}};
+        RUNICORN_ASSIGN_OR_RETURN(
+            auto metric,
+            db.prepare("INSERT OR REPLACE INTO run_metric_keys(run_key, key, count, numeric_count, "
+                       "nonfinite_count, first_step, last_step, last, min, max) "
+                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        RUNICORN_ASSIGN_OR_RETURN(auto del_metrics,
+                                  db.prepare("DELETE FROM run_metric_keys WHERE run_key = ?"));
+        RUNICORN_ASSIGN_OR_RETURN(
+            auto asset,
+            db.prepare("INSERT INTO asset_uses(run_key, ord, asset_type, group_key, "
+                       "fingerprint_kind, fingerprint, archive_path, name, source, archived, "
+                       "size_bytes, file_count) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        RUNICORN_ASSIGN_OR_RETURN(auto del_assets,
+                                  db.prepare("DELETE FROM asset_uses WHERE run_key = ?"));
+        return Writer{std::move(insert),      std::move(tag),
+                      std::move(old),         std::move(del),
+                      std::move(del_tags),    std::move(metric),
+                      std::move(del_metrics), std::move(asset),
+                      std::move(del_assets),  {}};
     }
 
     /// Inserts a run that is known not to be stored.
@@ -550,7 +640,51 @@ struct Catalog::Writer {
         stmt.bind_static(29, meta_json);
         stmt.bind_static(30, e.signature);
         stmt.bind_static(31, config_json);
+        std::optional<std::int64_t> last_step;
+        for (const auto& m : e.metric_keys) {
+            if (m.last_step && (!last_step || *m.last_step > *last_step)) {
+                last_step = m.last_step;
+            }
+        }
+        stmt.bind(32, last_step);
         RUNICORN_RETURN_IF_ERROR(stmt.run());
+        for (const auto& m : e.metric_keys) {
+            metric_.reset();
+            metric_.bind(1, std::string_view(key));
+            metric_.bind(2, std::string_view(m.key));
+            metric_.bind(3, m.count);
+            metric_.bind(4, m.numeric_count);
+            metric_.bind(5, m.nonfinite_count);
+            metric_.bind(6, m.first_step);
+            metric_.bind(7, m.last_step);
+            // SQLite keeps no NaN (it would read back as NULL anyway): NaN is "no value".
+            metric_.bind(8, m.last && !std::isnan(*m.last) ? m.last : std::nullopt);
+            metric_.bind(9, m.min);
+            metric_.bind(10, m.max);
+            RUNICORN_RETURN_IF_ERROR(metric_.run());
+        }
+        for (std::size_t i = 0; i < e.assets.size(); ++i) {
+            const AssetUse& a = e.assets[i];
+            // The group of API.md §4.12: fingerprint, else archive path, else source.
+            const std::string group = a.fingerprint    ? "f:" + *a.fingerprint
+                                      : a.archive_path ? "a:" + *a.archive_path
+                                      : a.source       ? "s:" + *a.source
+                                                       : std::string("n:");
+            asset_.reset();
+            asset_.bind(1, std::string_view(key));
+            asset_.bind(2, static_cast<std::int64_t>(i));
+            asset_.bind(3, std::string_view(a.asset_type));
+            asset_.bind(4, std::string_view(group));
+            asset_.bind(5, a.fingerprint_kind);
+            asset_.bind(6, a.fingerprint);
+            asset_.bind(7, a.archive_path);
+            asset_.bind(8, a.name);
+            asset_.bind(9, a.source);
+            asset_.bind(10, std::int64_t{a.archived ? 1 : 0});
+            asset_.bind(11, a.size_bytes);
+            asset_.bind(12, a.file_count);
+            RUNICORN_RETURN_IF_ERROR(asset_.run());
+        }
         for (const auto& t : r.tags) {
             tag_.reset();
             tag_.bind(1, std::string_view(key));
@@ -575,6 +709,12 @@ struct Catalog::Writer {
         del_tags_.reset();
         del_tags_.bind(1, key);
         RUNICORN_RETURN_IF_ERROR(del_tags_.run());
+        del_metrics_.reset();
+        del_metrics_.bind(1, key);
+        RUNICORN_RETURN_IF_ERROR(del_metrics_.run());
+        del_assets_.reset();
+        del_assets_.bind(1, key);
+        RUNICORN_RETURN_IF_ERROR(del_assets_.run());
         del_.reset();
         del_.bind(1, key);
         return del_.run();
@@ -632,6 +772,10 @@ struct Catalog::Writer {
     Statement old_;
     Statement del_;
     Statement del_tags_;
+    Statement metric_;
+    Statement del_metrics_;
+    Statement asset_;
+    Statement del_assets_;
     PathDeltas deltas_;
 };
 
@@ -640,7 +784,8 @@ Status Catalog::replace_all(const std::vector<CatalogEntry>& entries) {
     RUNICORN_RETURN_IF_ERROR(tx.status());
     // Rebuilding the indexes after the rows is cheaper than keeping them up to date row by row.
     RUNICORN_RETURN_IF_ERROR(
-        db_->exec("DELETE FROM run_tags; DELETE FROM runs; DELETE FROM paths; DELETE FROM totals;" +
+        db_->exec("DELETE FROM run_tags; DELETE FROM runs; DELETE FROM paths; DELETE FROM totals; "
+                  "DELETE FROM run_metric_keys; DELETE FROM asset_uses;" +
                   std::string(kDropIndexes)));
     {
         RUNICORN_ASSIGN_OR_RETURN(auto w, Writer::prepare(*db_));
@@ -788,6 +933,7 @@ RunInfo Catalog::row_to_info(const Statement& s) const {
     r.best_metric_mode = s.opt_text(22);
     r.assets_count = s.int64(23);
     r.format_version = s.opt_int64(24);
+    r.last_step = s.opt_int64(31);
     boost::system::error_code ec;
     auto tags = json::parse(s.text(26), ec);
     if (!ec && tags.is_array()) {
@@ -822,8 +968,11 @@ Result<RunPage> Catalog::query(const RunQuery& q) const {
     }
     std::vector<SqlValue> values;
     std::string canon = std::to_string(static_cast<int>(q.sort)) + (desc ? "d" : "a");
-    if (q.sort == RunSort::kSummary) {
+    if (q.sort == RunSort::kSummary || q.sort == RunSort::kMetric) {
         canon += "|k" + sha256_hex(q.sort_field).substr(0, 32);
+    }
+    if (q.sort == RunSort::kMetric) {
+        canon += "|m" + std::to_string(static_cast<int>(q.sort_metric));
     }
     RUNICORN_ASSIGN_OR_RETURN(const std::string where, build_filter(q, common_tags, values, canon));
 
@@ -1006,6 +1155,177 @@ Result<std::uint64_t> Catalog::size() const {
     RUNICORN_ASSIGN_OR_RETURN(auto stmt, db_->prepare("SELECT COUNT(*) FROM runs"));
     RUNICORN_ASSIGN_OR_RETURN(bool row, stmt.step());
     return row ? static_cast<std::uint64_t>(stmt.int64(0)) : 0;
+}
+
+Result<std::vector<MetricKeyStats>> Catalog::metric_keys(std::string_view rel_dir) const {
+    RUNICORN_ASSIGN_OR_RETURN(
+        auto stmt, db_->prepare("SELECT key, count, numeric_count, nonfinite_count, first_step, "
+                                "last_step, last, min, max FROM run_metric_keys WHERE run_key = ? "
+                                "ORDER BY key"));
+    const std::string key = run_key(rel_dir);
+    stmt.bind(1, std::string_view(key));
+    std::vector<MetricKeyStats> out;
+    for (;;) {
+        RUNICORN_ASSIGN_OR_RETURN(bool row, stmt.step());
+        if (!row) {
+            return out;
+        }
+        MetricKeyStats m;
+        m.key = stmt.text(0);
+        m.count = stmt.int64(1);
+        m.numeric_count = stmt.int64(2);
+        m.nonfinite_count = stmt.int64(3);
+        m.first_step = stmt.opt_int64(4);
+        m.last_step = stmt.opt_int64(5);
+        m.last = stmt.opt_real(6);
+        m.min = stmt.opt_real(7);
+        m.max = stmt.opt_real(8);
+        out.push_back(std::move(m));
+    }
+}
+
+Result<plugin::AssetPage> Catalog::assets(const plugin::AssetQuery& q) const {
+    // The uses of non-deleted runs that pass the filters; per group (type, group key) the number
+    // of distinct runs, and the newest use (created_at, then run key, then position in the file)
+    // that names the item.
+    std::string where = " WHERE r.deleted = 0";
+    std::vector<SqlValue> values;
+    std::string canon = "a";
+    if (q.path) {
+        canon += "|p" + std::string(q.exact_path ? "=" : "^") + *q.path;
+        if (q.path->empty()) {
+            where += " AND r.path IS NULL";
+        } else if (q.exact_path) {
+            where += " AND r.path = ?";
+            values.emplace_back(*q.path);
+        } else {
+            where += " AND (r.path = ? OR (r.path >= ? AND r.path < ?))";
+            values.emplace_back(*q.path);
+            values.emplace_back(*q.path + "/");
+            values.emplace_back(*q.path + "0");
+        }
+    }
+    if (!q.types.empty()) {
+        where += " AND a.asset_type IN (";
+        for (std::size_t i = 0; i < q.types.size(); ++i) {
+            where += i == 0 ? "?" : ", ?";
+            values.emplace_back(q.types[i]);
+            canon += "|t" + q.types[i];
+        }
+        where += ")";
+    }
+    if (q.archived) {
+        where += " AND a.archived = ?";
+        values.emplace_back(std::int64_t{*q.archived ? 1 : 0});
+        canon += *q.archived ? "|a1" : "|a0";
+    }
+    if (!q.text.empty()) {
+        where +=
+            " AND (instr(lower(coalesce(a.name, '')), ?) > 0 OR instr(lower(coalesce(a.source, "
+            "'')), ?) > 0 OR instr(lower(coalesce(a.fingerprint, '')), ?) > 0)";
+        for (int i = 0; i < 3; ++i) {
+            values.emplace_back(lower(q.text));
+        }
+        canon += "|q" + sha256_hex(lower(q.text)).substr(0, 32);
+    }
+    const std::string sql =
+        "WITH u AS (SELECT a.asset_type, a.group_key, a.ord, a.fingerprint_kind, a.fingerprint, "
+        "a.archive_path, a.name, a.source, a.archived, a.size_bytes, a.file_count, r.run_key, "
+        "r.run_id, r.created_at FROM asset_uses a JOIN runs r ON r.run_key = a.run_key" +
+        where +
+        "), g AS (SELECT asset_type, group_key, COUNT(DISTINCT run_key) AS run_count FROM u "
+        "GROUP BY asset_type, group_key), l AS (SELECT u.*, ROW_NUMBER() OVER (PARTITION BY "
+        "asset_type, group_key ORDER BY created_at IS NULL, created_at DESC, run_key DESC, ord "
+        "DESC) AS rn FROM u) SELECT l.asset_type, l.group_key, l.fingerprint_kind, "
+        "l.fingerprint, l.archive_path, l.name, l.source, l.archived, l.size_bytes, "
+        "l.file_count, g.run_count, l.created_at, l.run_id FROM l JOIN g ON g.asset_type = "
+        "l.asset_type AND g.group_key = l.group_key WHERE l.rn = 1 ORDER BY l.created_at IS "
+        "NULL, l.created_at DESC, l.asset_type, l.group_key";
+    RUNICORN_ASSIGN_OR_RETURN(auto stmt, db_->prepare(sql));
+    stmt.bind_all(values);
+
+    // Cursor: hex of "a1\x1f<canon>\x1f<created or empty>\x1f<type>\x1f<group key>" of the last
+    // item sent; the next page starts after that item in the order above.
+    struct Position {
+        std::optional<double> created;
+        std::string type;
+        std::string group;
+    };
+    const auto position_text = [&canon](const Position& p) {
+        char buf[40] = "";
+        if (p.created) {
+            std::snprintf(buf, sizeof(buf), "%.17g", *p.created);
+        }
+        const std::string raw =
+            "a1\x1f" + canon + "\x1f" + buf + "\x1f" + p.type + "\x1f" + p.group;
+        return hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+    };
+    std::optional<Position> after;
+    if (!q.cursor.empty()) {
+        const std::string raw = unhex(q.cursor);
+        const std::string head = "a1\x1f" + canon + "\x1f";
+        const auto s1 = raw.find('\x1f', head.size());
+        const auto s2 = s1 == std::string::npos ? s1 : raw.find('\x1f', s1 + 1);
+        if (!raw.starts_with(head) || s2 == std::string::npos) {
+            return Status::invalid_argument(
+                "the cursor does not belong to this query (same filters needed)");
+        }
+        Position p;
+        const std::string created = raw.substr(head.size(), s1 - head.size());
+        if (!created.empty()) {
+            p.created = std::strtod(created.c_str(), nullptr);
+        }
+        p.type = raw.substr(s1 + 1, s2 - s1 - 1);
+        p.group = raw.substr(s2 + 1);
+        after = std::move(p);
+    }
+    // true when `p` comes after the cursor's item in the listing order.
+    const auto is_after = [&after](const Position& p) {
+        if (!after) {
+            return true;
+        }
+        if (p.created.has_value() != after->created.has_value()) {
+            return !p.created.has_value();  // nulls last
+        }
+        if (p.created && *p.created != *after->created) {
+            return *p.created < *after->created;
+        }
+        return std::tie(p.type, p.group) > std::tie(after->type, after->group);
+    };
+    const std::size_t limit = q.limit == 0 ? 200 : q.limit;
+    plugin::AssetPage page;
+    Position last;
+    for (;;) {
+        RUNICORN_ASSIGN_OR_RETURN(bool row, stmt.step());
+        if (!row) {
+            break;
+        }
+        ++page.total;
+        Position p{stmt.opt_real(11), stmt.text(0), stmt.text(1)};
+        if (!is_after(p)) {
+            continue;
+        }
+        if (page.assets.size() == limit) {
+            page.next_cursor = position_text(last);
+            continue;  // keep counting
+        }
+        plugin::AssetGroup g;
+        g.asset_type = stmt.text(0);
+        g.fingerprint_kind = stmt.opt_text(2);
+        g.fingerprint = stmt.opt_text(3);
+        g.archive_path = stmt.opt_text(4);
+        g.name = stmt.opt_text(5);
+        g.source = stmt.opt_text(6);
+        g.archived = stmt.int64(7) != 0;
+        g.size_bytes = stmt.opt_int64(8);
+        g.file_count = stmt.opt_int64(9);
+        g.run_count = static_cast<std::uint64_t>(stmt.int64(10));
+        g.last_used_at = p.created;
+        g.last_run_id = stmt.text(12);
+        page.assets.push_back(std::move(g));
+        last = std::move(p);
+    }
+    return page;
 }
 
 }  // namespace runicorn::storage::catalog

@@ -12,9 +12,23 @@
 #include <runicorn/plugin/run_store.hpp>
 #include <runicorn/result.hpp>
 
+#include "asset_uses.hpp"
 #include "sqlite_db.hpp"
 
 namespace runicorn::storage::catalog {
+
+/// One metric key of a run (FORMAT.md §7.4 run_metric_keys; the series engine's KeySummary).
+struct MetricKeyStats {
+    std::string key;
+    std::int64_t count = 0;            ///< Every value, numeric or not.
+    std::int64_t numeric_count = 0;    ///< Numbers and booleans.
+    std::int64_t nonfinite_count = 0;  ///< NaN/±Inf among numeric_count.
+    std::optional<std::int64_t> first_step;
+    std::optional<std::int64_t> last_step;
+    std::optional<double> last;  ///< Last numeric value; NaN is stored as "no value".
+    std::optional<double> min;   ///< Finite minimum.
+    std::optional<double> max;   ///< Finite maximum.
+};
 
 /// One run as the catalog stores it: what the run reader found plus where the run lives.
 struct CatalogEntry {
@@ -25,6 +39,11 @@ struct CatalogEntry {
     /// assets.json's `config` object (args, extra, config_files), for config.* filters (API.md
     /// §4.2); empty when absent.
     boost::json::object config;
+    /// The per-key summaries of events.jsonl (run_metric_keys); the run's last_step is the
+    /// largest of their last_step.
+    std::vector<MetricKeyStats> metric_keys;
+    /// The entries of assets.json (asset_uses_of()).
+    std::vector<AssetUse> assets;
 };
 
 /// What the catalog remembers of a run for change detection.
@@ -45,15 +64,16 @@ std::string run_key(std::string_view rel_dir);
 std::string discovery_key(const plugin::RunLocation& location, std::string_view rel_dir,
                           std::int64_t legacy_mtime_ns);
 
-/// The rebuildable run catalog, `index/catalog.sqlite` (FORMAT.md §7.4): runs, tags and per-path
-/// counts, answering listings with keyset pagination and filter expressions (API.md §4.2) over
-/// each run's columns, tags and its summary, meta and config kept as JSON text. It is a cache of
-/// the run folders: replace_all() from a fresh scan gives the same answers as incremental upserts.
+/// The rebuildable run catalog, `index/catalog.sqlite` (FORMAT.md §7.4): runs, tags, per-path
+/// counts, per-key metric summaries (run_metric_keys) and asset uses (asset_uses), answering
+/// listings with keyset pagination and filter expressions (API.md §4.2) over each run's columns,
+/// tags and its summary, meta and config kept as JSON text. It is a cache of the run folders:
+/// replace_all() from a fresh scan gives the same answers as incremental upserts.
 ///
 /// Thread safety: externally synchronized (one connection; the caller serialises access).
 class Catalog {
 public:
-    static constexpr int kSchemaVersion = 5;
+    static constexpr int kSchemaVersion = 6;
 
     /// Opens or creates the catalog at `file` (":memory:" for tests). A file written with another
     /// schema version is emptied and recreated (a reindex fills it again).
@@ -93,6 +113,11 @@ public:
     /// The first run in discovery order with this id; nullopt when none.
     Result<std::optional<plugin::RunInfo>> find(std::string_view run_id,
                                                 bool include_deleted) const;
+    /// Assets across the non-deleted runs, grouped (API.md §4.12), most recently used first.
+    /// INVALID_ARGUMENT for a cursor of another query.
+    Result<plugin::AssetPage> assets(const plugin::AssetQuery& query) const;
+    /// The run_metric_keys rows of the run in `rel_dir`, by key (for tests and tools).
+    Result<std::vector<MetricKeyStats>> metric_keys(std::string_view rel_dir) const;
     /// Number of runs stored (deleted included).
     Result<std::uint64_t> size() const;
 

@@ -63,11 +63,27 @@ std::vector<CatalogEntry> runs() {
     out.back().info.started_at = kNow - 10 * kDay;
     out.back().info.ended_at = kNow - 10 * kDay + 100;
     out.back().info.hostname = "gpu1";
+    MetricKeyStats loss;
+    loss.key = "loss";
+    loss.count = loss.numeric_count = 2000;
+    loss.first_step = 0;
+    loss.last_step = 1999;
+    loss.last = 0.04;
+    loss.min = 0.01;
+    loss.max = 2.5;
+    out.back().metric_keys.push_back(loss);
     // A failed run next to cv/yolo (not under it) whose loss is NaN.
     out.push_back(entry("r2", "cv/yolo-x", "failed", kNow - 5 * kDay, R"({"acc": 0.5})",
                         R"({"args": {"optimizer": "sgd"}, "extra": {"lr": 0.01}})",
                         R"({"alias": null, "tags": ["debug"]})"));
     out.back().info.summary["loss"] = std::numeric_limits<double>::quiet_NaN();
+    MetricKeyStats nan_loss;  // only non-finite values: no min/max, a NaN last
+    nan_loss.key = "loss";
+    nan_loss.count = nan_loss.numeric_count = nan_loss.nonfinite_count = 3;
+    nan_loss.first_step = 1;
+    nan_loss.last_step = 3;
+    nan_loss.last = std::numeric_limits<double>::quiet_NaN();
+    out.back().metric_keys.push_back(nan_loss);
     out.back().info.exit_reason = "process_not_found";
     out.back().info.started_at = kNow - 5 * kDay;
     out.back().info.ended_at = kNow - 5 * kDay + 10;
@@ -145,10 +161,22 @@ TEST_F(CatalogFilterTest, TheExamplesOfTheSpec) {
     EXPECT_THAT(ids(R"(resnet50 status = "running")"), ElementsAre("r3"));
     EXPECT_THAT(ids(R"(resnet50)"), ElementsAre("r3", "resnet50_custom"));
     EXPECT_THAT(ids(R"(summary.`val/acc` >= 0.8 AND alias ~ "best-*")"), ElementsAre("r1"));
-    const auto e = error("metric.loss.min < 0.05 AND metric.loss.count >= 1000");
-    EXPECT_EQ(e.code, filter::ErrorCode::kField);
-    EXPECT_EQ(e.position, 0U);
-    EXPECT_EQ(e.message, "metric summaries are not indexed yet");
+    EXPECT_THAT(ids("metric.loss.min < 0.05 AND metric.loss.count >= 1000"), ElementsAre("r1"));
+}
+
+TEST_F(CatalogFilterTest, MetricStatisticsAndLastStep) {
+    EXPECT_THAT(ids("metric.loss.count = 3"), ElementsAre("r2"));
+    EXPECT_THAT(ids("metric.loss.last < 1 OR metric.loss.last >= 1"), ElementsAre("r1"));
+    EXPECT_THAT(ids("metric.loss.last = NULL"), ElementsAre("r2"));  // NaN last: no value
+    EXPECT_THAT(ids("NOT metric.loss.min < 1"),
+                ::testing::UnorderedElementsAre("r2", "r3", "r4", "resnet50_custom"));
+    EXPECT_THAT(ids("metric.loss.max IN (2.5, 7)"), ElementsAre("r1"));
+    EXPECT_THAT(ids("metric.loss.max EXISTS"), ::testing::UnorderedElementsAre("r1", "r2"));
+    EXPECT_THAT(ids("metric.loss.min = 'x'"), ElementsAre());
+    EXPECT_THAT(ids("metric.`loss`.last > 0"), ElementsAre("r1"));
+    EXPECT_THAT(ids("last_step > 5"), ElementsAre("r1"));
+    EXPECT_THAT(ids("last_step <= 5"), ElementsAre("r2"));
+    EXPECT_EQ(error("metric.loss.mean > 1").code, filter::ErrorCode::kField);
 }
 
 TEST_F(CatalogFilterTest, ComparisonsOnRunColumns) {
@@ -311,8 +339,6 @@ TEST_F(CatalogFilterTest, BadFiltersAreInvalidArgumentsWithPositions) {
     e = error("summary.acc > 1 AND accuracy > 1");
     EXPECT_EQ(e.code, filter::ErrorCode::kField);
     EXPECT_EQ(e.position, 20U);
-    e = error("last_step > 1");
-    EXPECT_EQ(e.message, "last_step is not indexed yet");
     auto page = query("x.y = 1");
     ASSERT_FALSE(page.has_value());
     EXPECT_EQ(page.error().message().rfind("invalid filter (FILTER_FIELD at position 0): ", 0), 0U);

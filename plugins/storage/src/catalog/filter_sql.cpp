@@ -86,6 +86,8 @@ std::optional<ColumnField> column_field(FieldKind kind) {
             return ColumnField{"ended_at", true, false, {}};
         case FieldKind::kDuration:
             return ColumnField{"(ended_at - started_at)", true, false, {}};
+        case FieldKind::kLastStep:
+            return ColumnField{"last_step", true, false, {}};
         default:
             return std::nullopt;
     }
@@ -142,13 +144,8 @@ private:
 
     Status predicate(const Node& n) {
         const Field& f = n.field;
-        if (f.kind == FieldKind::kMetric || f.kind == FieldKind::kLastStep) {
-            return filter::Error{filter::ErrorCode::kField,
-                                 f.kind == FieldKind::kMetric
-                                     ? "metric summaries are not indexed yet"
-                                     : "last_step is not indexed yet",
-                                 f.position}
-                .to_status();
+        if (f.kind == FieldKind::kMetric) {
+            return metric(n);
         }
         if (f.kind == FieldKind::kTags) {
             tags(n);
@@ -201,6 +198,81 @@ private:
             param(wanted[i]);
         }
         add(")))");
+    }
+
+    // --- metric.<key>.<stat>: the run_metric_keys table ---
+
+    /// A number compared in the run's row for the key; a run without the key (or whose value is
+    /// NULL: no numeric point, or a NaN last value) does not match, so NOT matches it.
+    Status metric(const Node& n) {
+        const Field& f = n.field;
+        if (f.keys.size() != 2) {
+            return filter::Error{filter::ErrorCode::kField, "expected metric.<key>.<statistic>",
+                                 f.position}
+                .to_status();
+        }
+        const std::string& stat = f.keys[1];
+        std::string_view column;
+        if (stat == "last") {
+            column = "m.last";
+        } else if (stat == "min") {
+            column = "m.min";
+        } else if (stat == "max") {
+            column = "m.max";
+        } else if (stat == "count") {
+            column = "m.count";
+        } else {
+            return filter::Error{filter::ErrorCode::kField,
+                                 "expected metric.<key>.last, .min, .max or .count", f.position}
+                .to_status();
+        }
+        const auto open = [&] {
+            add("(EXISTS (SELECT 1 FROM run_metric_keys m WHERE m.run_key = runs.run_key AND "
+                "m.key = ?");
+            param(f.keys[0]);
+        };
+        if (n.op == Op::kExists) {
+            open();
+            add("))");
+            return Status::ok();
+        }
+        const auto compare = [&](Op op, const Literal& l) {
+            if (l.kind == LiteralKind::kNull) {
+                // A statistic is a number or missing: "= NULL" holds for a key without a value.
+                if (op == Op::kEq || op == Op::kNe) {
+                    open();
+                    add(" AND ");
+                    add(column);
+                    add(op == Op::kEq ? " IS NULL))" : " IS NOT NULL))");
+                } else {
+                    add("0");
+                }
+                return;
+            }
+            if (!is_number(l) || !is_comparison(op)) {
+                add("0");  // type mismatch
+                return;
+            }
+            open();
+            add(" AND ");
+            add(column);
+            add(" IS NOT NULL AND ");
+            add(column);
+            add(" ");
+            add(sql_op(op));
+            add(" ?))");
+            param(number_of(l));
+        };
+        if (n.op == Op::kIn || n.op == Op::kNotIn) {
+            in_list(n, compare);
+            return Status::ok();
+        }
+        if (n.literals.empty()) {
+            add("0");
+            return Status::ok();
+        }
+        compare(n.op, n.literals.front());
+        return Status::ok();
     }
 
     // --- run columns ---
