@@ -205,9 +205,6 @@ int rn_init(const rn_init_options* in, rn_run** out) {
                         "rn_init: options->struct_size is too small; call rn_init_options_default "
                         "first");
         }
-        if (o.snapshot_code != 0) {
-            return fail(RN_E_UNIMPLEMENTED, "rn_init: snapshot_code is not supported yet");
-        }
         if (o.capture_env != 0) {
             return fail(RN_E_UNIMPLEMENTED, "rn_init: capture_env is not supported yet");
         }
@@ -250,6 +247,20 @@ int rn_init(const rn_init_options* in, rn_run** out) {
                             "rn_init: invalid resume " + std::to_string(o.resume));
         }
         opts.workspace_root = o.workspace_root != nullptr ? o.workspace_root : "";
+        // sdk-docs: the code snapshot at init (InitOptions::snapshot_code).
+        opts.snapshot_code = o.snapshot_code != 0;
+        switch (o.snapshot_format) {
+            case RN_SNAPSHOT_MANIFEST:
+                opts.snapshot_format = runicorn::SnapshotFormat::kManifest;
+                break;
+            case RN_SNAPSHOT_ZIP:
+                opts.snapshot_format = runicorn::SnapshotFormat::kZip;
+                break;
+            default:
+                return fail(RN_E_INVALID_ARGUMENT, "rn_init: invalid snapshot_format " +
+                                                       std::to_string(o.snapshot_format));
+        }
+        opts.force_snapshot = o.force_snapshot != 0;
         switch (o.durability) {
             case RN_DURABILITY_BUFFERED:
                 opts.durability = runicorn::Durability::kBuffered;

@@ -87,9 +87,9 @@ TEST_F(CApiTest, InitArgumentErrors) {
                  "rn_init: options->struct_size is too small; call rn_init_options_default first");
 
     rn_init_options_default(&o);
-    o.snapshot_code = 1;
-    EXPECT_EQ(rn_init(&o, &run), RN_E_UNIMPLEMENTED);
-    EXPECT_STREQ(rn_last_error(), "rn_init: snapshot_code is not supported yet");
+    o.snapshot_format = 7;
+    EXPECT_EQ(rn_init(&o, &run), RN_E_INVALID_ARGUMENT);
+    EXPECT_STREQ(rn_last_error(), "rn_init: invalid snapshot_format 7");
 
     rn_init_options_default(&o);
     o.durability = 7;

@@ -86,6 +86,36 @@ Status check_options(const InitOptions& o) {
     return Status::ok();
 }
 
+// ---- Code snapshot at init (sdk-docs; InitOptions::snapshot_code) ----
+/// Takes the snapshot InitOptions asks for. Too large (INVALID_ARGUMENT) finishes the new run as
+/// "failed" and is returned, so that init fails as Python's ValueError does (SDK.md §4.3); any
+/// other failure is delivered as a "snapshot" warning and OK is returned.
+Status snapshot_at_init(Run& run, const InitOptions& o) {
+    SnapshotOptions so;  // empty workspace_root: the run's own
+    so.format = o.snapshot_format;
+    so.force = o.force_snapshot;
+    auto r = run.snapshot_code(so);
+    if (r.has_value()) {
+        return Status::ok();
+    }
+    RunCore* core = RunAccess::core(run);
+    if (core == nullptr) {
+        return Status::ok();
+    }
+    if (r.error().code() == StatusCode::kInvalidArgument) {
+        (void)core->finish("failed", "", 0, false);
+        return r.error();
+    }
+    Warning w;
+    w.code = r.error().code();
+    w.kind = "snapshot";
+    w.message = "run '" + run.id() + "': init: the code snapshot failed (" + r.error().to_string() +
+                "); the run continues without one";
+    deliver_warning(core->settings().on_warning, w);
+    return Status::ok();
+}
+// ---- end code snapshot at init ----
+
 void set_active(const std::shared_ptr<RunHandle>& h) {
     auto& g = globals();
     std::lock_guard lock(g.mu);
@@ -189,8 +219,12 @@ Result<Run> init_impl(InitOptions o, std::string_view language,
     }
     BackgroundWriter::instance().add(core);
     auto handle = std::make_shared<RunHandle>(std::move(core), std::move(store));
+    Run run = RunAccess::make(handle);
+    if (o.snapshot_code) {
+        RUNICORN_RETURN_IF_ERROR(snapshot_at_init(run, o));
+    }
     set_active(handle);
-    return RunAccess::make(std::move(handle));
+    return run;
 }
 
 }  // namespace

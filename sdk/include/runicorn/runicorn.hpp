@@ -7,11 +7,9 @@
 // <runicorn/status.hpp> and <runicorn/result.hpp>; no JSON library or other Boost type appears
 // here.
 //
-// Not in this version (SDK.md §2.3/§2.4 items that need the asset and artifact machinery): the
-// InitOptions members snapshot_code, snapshot_format, force_snapshot (call Run::snapshot_code
-// after init instead), capture_env, capture_output, tqdm_mode and write_runicorn_index; the Run
-// method log_image_pixels. handle_signals is accepted and implemented (§5). Artifacts:
-// <runicorn/artifact.hpp>.
+// Not in this version (SDK.md §2.3/§2.4): the InitOptions members capture_env, capture_output,
+// tqdm_mode and write_runicorn_index; the Run method log_image_pixels. handle_signals is accepted
+// and implemented (§5). Artifacts: <runicorn/artifact.hpp>.
 
 #include <chrono>
 #include <concepts>
@@ -250,6 +248,9 @@ struct Warning {
     std::uint64_t count = 1;
 };
 
+/// How a code snapshot is stored (FORMAT.md §4.9).
+enum class SnapshotFormat { kManifest, kZip };
+
 /// Options of init() (SDK.md §2.3).
 struct InitOptions {
     /// Run path; nullopt with no project/name → "default"; "" or "/" → the root.
@@ -267,6 +268,17 @@ struct InitOptions {
     Resume resume = Resume::kNever;
     /// Empty → the nearest ancestor of the CWD holding .git, else the CWD.
     std::string workspace_root{};
+    // ---- Code snapshot at init (sdk-docs; SDK.md §2.3, FORMAT.md §4.9) ----
+    /// Take a code snapshot of the workspace root before init returns (as Run::snapshot_code
+    /// with the two options below and the default ignore rules). Over the 500 MiB / 200,000-file
+    /// limits without force_snapshot, init fails with INVALID_ARGUMENT "code snapshot too large:
+    /// ..." and the run it created is finished as "failed"; any other snapshot failure (no dedup
+    /// plugin, an I/O error) is a warning of kind "snapshot" and init succeeds without one.
+    bool snapshot_code = false;
+    SnapshotFormat snapshot_format = SnapshotFormat::kManifest;
+    /// Ignore the snapshot size limits.
+    bool force_snapshot = false;
+    // ---- end code snapshot at init ----
     Durability durability = Durability::kBuffered;
     /// A record reaches the OS within this time (1 ms – 60 s).
     std::chrono::milliseconds flush_interval{50};
@@ -350,8 +362,7 @@ struct PretrainedOptions {
     std::uint64_t max_archive_files = 2'000'000;
 };
 
-/// How a code snapshot is stored (FORMAT.md §4.9).
-enum class SnapshotFormat { kManifest, kZip };
+// SnapshotFormat is declared before InitOptions.
 
 /// Options of Run::snapshot_code (FORMAT.md §4.9, SDK.md §4.10).
 struct SnapshotOptions {

@@ -13,9 +13,8 @@
  *  - Every function is safe for concurrent use; one rn_run may be used from several threads,
  *    except that rn_run_release must be the last call on it.
  *
- * Not in this version: the rn_init_options members snapshot_code, snapshot_format (call
- * rn_snapshot_code after rn_init instead), capture_env, capture_fd and tqdm_mode are kept for the
- * ABI; any value other than 0 gives RN_E_UNIMPLEMENTED. */
+ * Not in this version: the rn_init_options members capture_env and capture_fd are kept for the
+ * ABI; any value other than 0 gives RN_E_UNIMPLEMENTED. tqdm_mode is accepted and unused. */
 #ifndef RUNICORN_C_RUNICORN_H
 #define RUNICORN_C_RUNICORN_H
 
@@ -84,8 +83,12 @@ typedef struct rn_init_options {
     const char* const* tags;
     size_t tag_count;
     int resume; /* RN_RESUME_NEVER / _ALLOW / _MUST */
+    /* Since ABI 1.2 honoured: non-zero takes a code snapshot of workspace_root before rn_init
+     * returns. Too large without force_snapshot → RN_E_INVALID_ARGUMENT "code snapshot too
+     * large: ..." (the created run is finished as "failed"); other snapshot failures are a
+     * warning (kind "snapshot") and rn_init succeeds. */
     int snapshot_code;
-    int snapshot_format; /* RN_SNAPSHOT_MANIFEST / _ZIP */
+    int snapshot_format; /* RN_SNAPSHOT_MANIFEST / _ZIP; other values → RN_E_INVALID_ARGUMENT */
     const char* workspace_root;
     int capture_env;
     int capture_fd;
@@ -98,6 +101,8 @@ typedef struct rn_init_options {
      * "c") and the Python version for meta.json "python" (NULL → null). */
     const char* writer_language;
     const char* python_version;
+    /* Since ABI 1.2: non-zero ignores the code snapshot's 500 MiB / 200,000-file limits. */
+    int force_snapshot;
 } rn_init_options;
 /* Fills the defaults of SDK.md §2.3 and struct_size. */
 RN_API void rn_init_options_default(rn_init_options* o);
