@@ -195,6 +195,12 @@ TEST_F(CliI18nTest, ViewerBannerAndServerSpeakChinese) {
     EXPECT_THAT(zh, HasSubstr(R"("detail":"未找到该运行记录","code":"RUN_NOT_FOUND")"));
     const std::string en = http_request(port, "GET", "/api/runs/20260101_000000_abcdef?lng=en");
     EXPECT_THAT(en, HasSubstr(R"("detail":"Run not found","code":"RUN_NOT_FOUND")"));
+    // Refusals made before routing (the Host check, DNS rebinding) speak the same language.
+    const std::string host_zh = http_request(port, "GET", "/api/health?lng=zh-CN", "evil.example");
+    EXPECT_THAT(host_zh, HasSubstr("HTTP/1.1 403"));
+    EXPECT_THAT(host_zh, HasSubstr(R"("detail":"不允许的 Host","code":"HOST_NOT_ALLOWED")"));
+    const std::string host_en = http_request(port, "GET", "/api/health", "evil.example");
+    EXPECT_THAT(host_en, HasSubstr(R"("detail":"Host not allowed","code":"HOST_NOT_ALLOWED")"));
     viewer.signal(SIGTERM);
     EXPECT_EQ(viewer.wait().exit_code, 0);
 }

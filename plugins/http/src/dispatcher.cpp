@@ -80,9 +80,9 @@ std::string hex8(std::uint32_t v) {
 // An escaped NUL is an attempt at path tricks (API.md §1.4): 403 "Unsafe path"; anything else
 // unparsable is a plain 400.
 plugin::HttpResponse malformed_target(std::string_view target) {
-    const std::string_view path = target.substr(0, target.find('?'));
-    if (path.find("%00") != std::string_view::npos) {
-        return error_response(403, "Unsafe path");
+    // In the path or in a query value (a download's ?path=, API.md §1.4): either names a file.
+    if (target.find("%00") != std::string_view::npos) {
+        return error_response(403, "UNSAFE_PATH", "Unsafe path");
     }
     return error_response(400, "Malformed request target");
 }
@@ -132,6 +132,21 @@ std::string Dispatcher::next_request_id() {
 
 std::optional<plugin::HttpResponse> Dispatcher::before_body(
     const plugin::HttpRequest& request, plugin::HeaderList* response_headers) const {
+    auto refusal = admission(request, response_headers);
+    if (refusal && refusal->status >= 400) {
+        std::string lng;
+        if (auto target = parse_target(request.target)) {
+            lng = plugin::HttpRequest::find(target->query, "lng").value_or("");
+        }
+        const auto locales = routes_->locales();
+        localize_error(*refusal, locales.get(), lng,
+                       request.header("accept-language").value_or(""));
+    }
+    return refusal;
+}
+
+std::optional<plugin::HttpResponse> Dispatcher::admission(
+    const plugin::HttpRequest& request, plugin::HeaderList* response_headers) const {
     const std::string* host = nullptr;
     for (const auto& [name, value] : request.headers) {
         if (name == "host") {
@@ -145,7 +160,7 @@ std::optional<plugin::HttpResponse> Dispatcher::before_body(
         return error_response(400, "Missing Host header");
     }
     if (!host_allowed(*host)) {
-        return error_response(403, "Host not allowed");
+        return error_response(403, "HOST_NOT_ALLOWED", "Host not allowed");
     }
     auto target = parse_target(request.target);
     if (!target) {
@@ -180,11 +195,12 @@ std::optional<plugin::HttpResponse> Dispatcher::before_body(
     }
     if (request.method != "OPTIONS") {
         if (needs_origin_check(request) && !origin_allowed(request, guard_.allowed_origins)) {
-            return refuse(error_response(403, "Origin not allowed"));
+            return refuse(error_response(403, "ORIGIN_NOT_ALLOWED", "Origin not allowed"));
         }
         if (guard_.auth != nullptr && guard_.auth->required() &&
             needs_token(request.method, path) && !guard_.auth->authenticated(request)) {
-            plugin::HttpResponse response = error_response(401, "Authentication required");
+            plugin::HttpResponse response =
+                error_response(401, "AUTH_REQUIRED", "Authentication required");
             response.headers.emplace_back("WWW-Authenticate", "Bearer");
             return refuse(std::move(response));
         }
@@ -193,6 +209,15 @@ std::optional<plugin::HttpResponse> Dispatcher::before_body(
         *response_headers = std::move(extra);
     }
     return std::nullopt;
+}
+
+std::uint64_t Dispatcher::route_body_limit(const plugin::HttpRequest& request) const {
+    auto target = parse_target(request.target);
+    if (!target) {
+        return 0;
+    }
+    const RouteMatch match = routes_->match(request.method, target->segments);
+    return match.kind == RouteMatch::Kind::kFound ? match.spec.max_body_bytes : 0;
 }
 
 plugin::HttpResponse Dispatcher::call_handler(plugin::RouteHandler& handler,

@@ -58,7 +58,9 @@ public:
     /// other than GET /api/auth/status and on /openapi.json (401 "Authentication required" with
     /// WWW-Authenticate: Bearer). Returns the refusal, or nullopt to go on. `request` has no body
     /// yet. When `response_headers` is given it receives the headers the eventual response must
-    /// carry (X-RateLimit-*, CORS); a refusal carries them already.
+    /// carry (X-RateLimit-*, CORS); a refusal carries them already. A refusal's `detail` is in
+    /// the request's language (?lng=, Accept-Language; API.md §4.8) with `code` unchanged
+    /// (HOST_NOT_ALLOWED, ORIGIN_NOT_ALLOWED, RATE_LIMITED, AUTH_REQUIRED).
     std::optional<plugin::HttpResponse> before_body(
         const plugin::HttpRequest& request, plugin::HeaderList* response_headers = nullptr) const;
 
@@ -71,6 +73,10 @@ public:
     plugin::HttpResponse dispatch(plugin::HttpRequest& request,
                                   const plugin::HeaderList& extra_headers = {});
 
+    /// The body limit of the route `request` (header only) goes to: its RouteSpec::max_body_bytes,
+    /// or 0 when it declares none or no route matches (the server's default applies).
+    std::uint64_t route_body_limit(const plugin::HttpRequest& request) const;
+
     /// True when `host_header` (a Host header value, port optional) names an allowed host.
     bool host_allowed(std::string_view host_header) const;
 
@@ -81,6 +87,8 @@ public:
     const std::shared_ptr<TokenAuth>& auth() const noexcept { return guard_.auth; }
 
 private:
+    std::optional<plugin::HttpResponse> admission(const plugin::HttpRequest& request,
+                                                  plugin::HeaderList* response_headers) const;
     plugin::HttpResponse call_handler(plugin::RouteHandler& handler,
                                       const plugin::HttpRequest& request);
     plugin::HttpResponse route(plugin::HttpRequest& request);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,6 +36,10 @@ struct HttpConfig {
     /// keeps those. Not read from a config (tests shorten them).
     std::chrono::milliseconds header_timeout{0};
     std::chrono::milliseconds body_timeout{0};
+    /// Where request bodies above the in-memory limit are spooled (routes with a larger
+    /// RouteSpec::max_body_bytes); empty → the system temp directory. Not read from a config
+    /// (the plugin sets <storage root>/index/staging/uploads, on the store's filesystem).
+    std::filesystem::path spool_dir;
     std::vector<std::string> ignored_keys;  ///< Unknown keys, reported as a warning by the caller.
 
     /// True when every request needs the access token: a non-loopback bind, --remote-mode, or

@@ -55,6 +55,9 @@ public:
     Status init(plugin::PluginContext& ctx) override {
         logger_ = ctx.logger();
         RUNICORN_ASSIGN_OR_RETURN(config_, parse_http_config(ctx.config()));
+        // Uploads (POST /api/import/archive) spool on the store's filesystem, so the importer's
+        // staging copy is a rename away and never fills a small /tmp.
+        config_.spool_dir = ctx.storage_root() / "index" / "staging" / "uploads";
         for (const std::string& key : config_.ignored_keys) {
             logger_->warn("ignoring the unknown setting '/{}' of plugin 'http'", key);
         }

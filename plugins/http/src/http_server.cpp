@@ -7,10 +7,14 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -23,6 +27,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/message_generator.hpp>
 
 #include "guard/connection_limiter.hpp"
@@ -52,8 +57,16 @@ constexpr std::uint32_t kHeaderLimit = kRequestLineLimit + kHeaderBlockLimit + 1
 constexpr auto kRefusalLinger = std::chrono::seconds(2);
 constexpr std::uint64_t kBodyLimit = std::uint64_t{1024} * 1024;
 constexpr std::size_t kMaxHeaderCount = 100;
+// Streamed bodies (HttpResponse::stream): a producer may run at most this far ahead of the
+// socket; its writes are cut into pieces of at most kStreamPiece bytes.
+constexpr std::size_t kStreamQueueLimit = std::size_t{4} * 1024 * 1024;
+constexpr std::size_t kStreamPiece = std::size_t{256} * 1024;
+// Producers run on their own threads, never on the I/O threads; more streams than this wait
+// for a free thread.
+constexpr unsigned kProducerThreads = 16;
 
 class HttpSession;
+class BlockingPool;
 
 /// The sessions alive, so that stop() can reach them and wait for them.
 /// Thread safety: safe for concurrent use.
@@ -131,6 +144,113 @@ struct SharedState {
     std::shared_ptr<StreamUpgrader> streams;  // live: WebSocket/SSE hand-over; may be null
     std::chrono::steady_clock::duration header_timeout = kHeaderTimeout;
     std::chrono::steady_clock::duration body_timeout = kBodyTimeout;
+    std::filesystem::path spool_dir;                // large request bodies (HttpConfig)
+    std::shared_ptr<BlockingPool> producers;        // runs the producers of streamed bodies
+    std::atomic<std::size_t> stream_queue_peak{0};  // most bytes one stream had queued
+};
+
+/// Runs body producers (blocking work) off the I/O threads: up to `max_threads` threads, started
+/// on demand; tasks beyond that wait in order. stop() lets the queued and running tasks finish
+/// and joins the threads. Thread safety: safe for concurrent use.
+class BlockingPool {
+public:
+    explicit BlockingPool(unsigned max_threads) : max_threads_(max_threads) {}
+    ~BlockingPool() { stop(); }
+    BlockingPool(const BlockingPool&) = delete;
+    BlockingPool& operator=(const BlockingPool&) = delete;
+    BlockingPool(BlockingPool&&) = delete;
+    BlockingPool& operator=(BlockingPool&&) = delete;
+
+    /// Queues `task`; false (and `task` dropped) once stop() was called or no thread can start.
+    bool post(std::function<void()> task) {
+        std::unique_lock lock(mutex_);
+        if (stopping_) {
+            return false;
+        }
+        tasks_.push_back(std::move(task));
+        if (idle_ < tasks_.size() && threads_.size() < max_threads_) {
+            try {
+                threads_.emplace_back([this] { work(); });
+            } catch (const std::system_error&) {
+                if (threads_.empty()) {
+                    tasks_.pop_back();
+                    return false;
+                }
+            }
+        }
+        lock.unlock();
+        cv_.notify_one();
+        return true;
+    }
+
+    /// Refuses new tasks, waits for the queued and running ones, joins the threads. Idempotent.
+    void stop() noexcept {
+        std::vector<std::thread> threads;
+        {
+            const std::lock_guard lock(mutex_);
+            stopping_ = true;
+            threads.swap(threads_);
+        }
+        cv_.notify_all();
+        for (std::thread& t : threads) {
+            if (t.joinable()) {
+                t.join();
+            }
+        }
+    }
+
+private:
+    void work() noexcept {
+        std::unique_lock lock(mutex_);
+        while (true) {
+            ++idle_;
+            cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+            --idle_;
+            if (tasks_.empty()) {
+                return;  // stopping and nothing left
+            }
+            std::function<void()> task = std::move(tasks_.front());
+            tasks_.pop_front();
+            lock.unlock();
+            try {
+                task();
+            } catch (...) {  // NOLINT(bugprone-empty-catch): tasks catch their own; last resort
+            }
+            task = nullptr;  // release what it holds before taking the lock again
+            lock.lock();
+        }
+    }
+
+    const unsigned max_threads_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> tasks_;
+    std::vector<std::thread> threads_;
+    std::size_t idle_ = 0;
+    bool stopping_ = false;
+};
+
+/// The pieces of one streamed body on their way from the producer thread to the connection's
+/// strand: a bounded queue (kStreamQueueLimit) plus the end-of-stream state.
+/// Thread safety: safe for concurrent use (every member is guarded by `mutex`).
+struct StreamChannel {
+    std::mutex mutex;
+    std::condition_variable space;  // signalled when bytes leave the queue or it closes
+    std::deque<std::string> pieces;
+    std::size_t queued = 0;
+    bool closed = false;       // the socket failed, timed out or the server stops: give up
+    bool writer_idle = false;  // the strand waits for a piece or the end: wake it
+    bool done = false;         // the producer returned
+    Status result = Status::ok();
+
+    /// Marks the channel closed and wakes a producer waiting for space.
+    void close() {
+        {
+            const std::lock_guard lock(mutex);
+            closed = true;
+        }
+        space.notify_all();
+    }
 };
 
 std::string to_lower(std::string_view s) {
@@ -150,15 +270,12 @@ bool server_owned_header(std::string_view lower_name) {
            lower_name == "connection";
 }
 
-/// Turns a handler's response into the message written to the socket: security headers
-/// (API.md §1.4) unless the handler set them, Connection per `keep_alive`, and for HEAD the
-/// Content-Length of the body that is not sent.
-http::message_generator to_message(plugin::HttpResponse&& response, unsigned version,
-                                   bool keep_alive, bool head_only, spdlog::logger& logger) {
-    if (response.status < 100 || response.status > 599) {
-        response = error_response(500, "Internal Server Error");
-    }
-    http::response<http::string_body> res;
+/// Copies a handler's status and headers into `res`: security headers (API.md §1.4) unless the
+/// handler set them, Cache-Control no-store by default, Connection per `keep_alive`. Headers the
+/// server owns (Content-Length, Transfer-Encoding, Connection) are the caller's business.
+template <class Body>
+void fill_header(http::response<Body>& res, plugin::HttpResponse& response, unsigned version,
+                 bool keep_alive, spdlog::logger& logger) {
     res.version(version);
     res.result(response.status);
     for (auto& [name, value] : response.headers) {
@@ -184,6 +301,17 @@ http::message_generator to_message(plugin::HttpResponse&& response, unsigned ver
     }
     set_default("Cache-Control", "no-store");
     res.keep_alive(keep_alive);
+}
+
+/// Turns a handler's response into the message written to the socket (fill_header()), and for
+/// HEAD the Content-Length of the body that is not sent.
+http::message_generator to_message(plugin::HttpResponse&& response, unsigned version,
+                                   bool keep_alive, bool head_only, spdlog::logger& logger) {
+    if (response.status < 100 || response.status > 599) {
+        response = error_response(500, "Internal Server Error");
+    }
+    http::response<http::string_body> res;
+    fill_header(res, response, version, keep_alive, logger);
     if (head_only) {
         res.content_length(response.body.size());
     } else {
@@ -192,6 +320,62 @@ http::message_generator to_message(plugin::HttpResponse&& response, unsigned ver
     }
     return res;
 }
+
+/// The sink a producer writes a streamed body into: cuts the bytes into pieces, waits while the
+/// channel is full, wakes the connection's strand when it waits for data. Counts the bytes so the
+/// server can check them against the declared Content-Length.
+/// Thread safety: used by the one producer thread (BodySink's contract).
+class ChannelSink final : public plugin::BodySink {
+public:
+    ChannelSink(std::shared_ptr<StreamChannel> channel, std::optional<std::uint64_t> length,
+                std::function<void()> wake, std::atomic<std::size_t>& peak)
+        : channel_(std::move(channel)), length_(length), wake_(std::move(wake)), peak_(peak) {}
+
+    bool write(std::string_view bytes) override {
+        if (length_ && (written_ > *length_ || bytes.size() > *length_ - written_)) {
+            overrun_ = true;
+            channel_->close();
+            return false;
+        }
+        while (!bytes.empty()) {
+            const std::string_view piece = bytes.substr(0, kStreamPiece);
+            bool wake = false;
+            {
+                std::unique_lock lock(channel_->mutex);
+                channel_->space.wait(lock, [this] {
+                    return channel_->closed || channel_->queued < kStreamQueueLimit;
+                });
+                if (channel_->closed) {
+                    return false;
+                }
+                channel_->pieces.emplace_back(piece);
+                channel_->queued += piece.size();
+                std::size_t seen = peak_.load();
+                while (channel_->queued > seen &&
+                       !peak_.compare_exchange_weak(seen, channel_->queued)) {
+                }
+                wake = std::exchange(channel_->writer_idle, false);
+            }
+            if (wake) {
+                wake_();
+            }
+            written_ += piece.size();
+            bytes.remove_prefix(piece.size());
+        }
+        return true;
+    }
+
+    std::uint64_t written() const noexcept { return written_; }
+    bool overrun() const noexcept { return overrun_; }
+
+private:
+    std::shared_ptr<StreamChannel> channel_;
+    std::optional<std::uint64_t> length_;
+    std::function<void()> wake_;
+    std::atomic<std::size_t>& peak_;
+    std::uint64_t written_ = 0;
+    bool overrun_ = false;
+};
 
 /// One connection: reads a request, answers it, and reads the next while keep-alive holds.
 /// Every step is a do_x()/on_x() pair running on the connection's strand.
@@ -209,6 +393,7 @@ public:
         stream_.socket().set_option(tcp::no_delay(true), ec);
     }
     ~HttpSession() {
+        drop_spool();
         state_->limiter.release(peer_);
         state_->registry.remove(id_);
     }
@@ -265,6 +450,11 @@ private:
 
     void on_shutdown() {
         stopping_ = true;
+        if (stream_channel_ != nullptr) {
+            // A streamed body cannot complete now: cut it (the producer's write() returns false)
+            // rather than wait for a slow client.
+            return abort_stream("the server is stopping");
+        }
         if (reading_header_) {
             deadline_.cancel();
             // Closing, not cancel(): a cancel that lands between two reads of the composed
@@ -279,9 +469,12 @@ private:
         if (stopping_) {
             return do_close();
         }
+        drop_spool();
         parser_.emplace();
         parser_->header_limit(kHeaderLimit);
-        parser_->body_limit(kBodyLimit);
+        // The body limit depends on the route (RouteSpec::max_body_bytes): none while the header
+        // is parsed, then set (and a declared Content-Length checked) in on_read_header.
+        parser_->body_limit(boost::none);
         request_ = plugin::HttpRequest{};
         admission_headers_.clear();
         reading_header_ = true;
@@ -367,15 +560,84 @@ private:
         if (parser_->is_done()) {
             return handle_request();
         }
-        const auto expect = req.find(http::field::expect);
-        if (expect != req.end() && beast::iequals(expect->value(), "100-continue")) {
+        version_ = req.version();
+        const bool wants_continue = [&req] {
+            const auto expect = req.find(http::field::expect);
+            return expect != req.end() && beast::iequals(expect->value(), "100-continue");
+        }();
+        std::uint64_t route_limit = 0;
+        try {
+            route_limit = state_->dispatcher->route_body_limit(request_);
+        } catch (const std::exception& e) {
+            state_->logger->error("looking up a route's body limit failed: {}", e.what());
+        }
+        if (route_limit > kBodyLimit) {
+            if (auto refusal = start_spool(route_limit)) {
+                return do_write(std::move(*refusal), false);
+            }
+        } else {
+            // API.md §1.3: a declared length over the limit is refused before the body is read.
+            if (const auto length = parser_->content_length(); length && *length > kBodyLimit) {
+                return do_write(error_response(413, "Request body too large"), false);
+            }
+            parser_->body_limit(kBodyLimit);
+        }
+        if (wants_continue) {
             return do_continue();
         }
         do_read_body();
     }
 
+    // A body above the in-memory limit goes to a file in the spool directory (RouteSpec::
+    // max_body_bytes): the string parser hands its state over to a file_body parser. Returns the
+    // refusal when the declared length is over the route's limit or no file can be made.
+    std::optional<plugin::HttpResponse> start_spool(std::uint64_t limit) {
+        if (const auto length = parser_->content_length(); length && *length > limit) {
+            return error_response(413, "Request body too large");
+        }
+        std::error_code fs_ec;
+        std::filesystem::path dir = state_->spool_dir;
+        if (dir.empty()) {
+            dir = std::filesystem::temp_directory_path(fs_ec);
+        }
+        std::filesystem::create_directories(dir, fs_ec);
+        const auto path = dir / ("upload-" + std::to_string(::getpid()) + "-" +
+                                 std::to_string(id_) + "-" + std::to_string(++spool_counter_));
+        file_parser_.emplace(std::move(*parser_));
+        parser_.reset();
+        file_parser_->body_limit(limit);
+        beast::error_code ec;
+        file_parser_->get().body().open(path.c_str(), beast::file_mode::write_new, ec);
+        if (ec) {
+            state_->logger->error("cannot create the upload spool file '{}': {}", path.string(),
+                                  ec.message());
+            file_parser_.reset();
+            return error_response(500, "Internal Server Error");
+        }
+        spool_path_ = path;
+        return std::nullopt;
+    }
+
+    // Closes and removes the spool file of the last request, if any.
+    void drop_spool() {
+        if (file_parser_) {
+            file_parser_->get().body().close();
+            file_parser_.reset();
+        }
+        if (!spool_path_.empty()) {
+            std::error_code ec;
+            std::filesystem::remove(spool_path_, ec);
+            spool_path_.clear();
+        }
+    }
+
+    bool body_done() const { return file_parser_ ? file_parser_->is_done() : parser_->is_done(); }
+    bool got_some() const {
+        return file_parser_ ? file_parser_->got_some() : parser_ && parser_->got_some();
+    }
+
     void do_continue() {
-        http::response<http::empty_body> res{http::status::continue_, parser_->get().version()};
+        http::response<http::empty_body> res{http::status::continue_, version_};
         stream_.expires_after(kWriteTimeout);
         beast::async_write(
             stream_, http::message_generator(std::move(res)),
@@ -393,6 +655,12 @@ private:
     // whenever bytes arrive.
     void do_read_body() {
         arm_deadline(state_->body_timeout);
+        if (file_parser_) {
+            http::async_read_some(
+                stream_, buffer_, *file_parser_,
+                beast::bind_front_handler(&HttpSession::on_read_body, shared_from_this()));
+            return;
+        }
         http::async_read_some(
             stream_, buffer_, *parser_,
             beast::bind_front_handler(&HttpSession::on_read_body, shared_from_this()));
@@ -406,7 +674,7 @@ private:
         if (ec) {
             return on_read_error(ec);
         }
-        if (!parser_->is_done()) {
+        if (!body_done()) {
             return do_read_body();
         }
         handle_request();
@@ -419,7 +687,7 @@ private:
         if (deadline_passed_ || ec == beast::error::timeout) {
             // A connection that has sent nothing of a request (an idle keep-alive one) is just
             // closed; one that started a request gets 408 (API.md §1.3).
-            if (buffer_.size() == 0 && !parser_->got_some()) {
+            if (buffer_.size() == 0 && !got_some()) {
                 return do_close();
             }
             state_->logger->debug("connection {} from {}: request not received before its deadline",
@@ -457,7 +725,12 @@ private:
     }
 
     void handle_request() {
-        request_.body = std::move(parser_->get().body());
+        if (file_parser_) {
+            file_parser_->get().body().close();  // complete on disk before the handler reads it
+            request_.body_file = spool_path_;
+        } else {
+            request_.body = std::move(parser_->get().body());
+        }
         plugin::HttpResponse response;
         try {
             response = state_->dispatcher->dispatch(request_, admission_headers_);
@@ -473,7 +746,10 @@ private:
 
     void do_write(plugin::HttpResponse response, bool keep_alive) {
         keep_alive = keep_alive && !stopping_;
-        const unsigned version = parser_ ? parser_->get().version() : 11;
+        const unsigned version = parser_ ? parser_->get().version() : version_;
+        if (response.stream && response.status >= 100 && response.status <= 599) {
+            return do_write_stream_header(std::move(response), version, keep_alive);
+        }
         try {
             http::message_generator message =
                 to_message(std::move(response), version, keep_alive, request_.method == "HEAD",
@@ -486,6 +762,180 @@ private:
             state_->logger->error("connection {}: cannot send a response: {}", id_, e.what());
             do_close();
         }
+    }
+
+    // Streamed bodies (HttpResponse::stream). The header goes out first (Content-Length when the
+    // handler gave one, else chunked; a HEAD request gets only the header). Then the producer runs
+    // on the blocking pool and hands pieces over through a StreamChannel; this strand writes them
+    // one at a time (on_stream_ready / on_stream_write). A complete body ends with the last chunk
+    // and the connection goes on (keep-alive); a producer error, a short or long body, a write
+    // failure or timeout, or the server stopping ends it with abort_stream(): the connection is
+    // closed without the last chunk, so the client sees a truncated transfer.
+    void do_write_stream_header(plugin::HttpResponse response, unsigned version, bool keep_alive) {
+        const bool head_only = request_.method == "HEAD";
+        try {
+            auto header = std::make_unique<http::response<http::empty_body>>();
+            fill_header(*header, response, version, keep_alive, *state_->logger);
+            if (response.content_length) {
+                header->content_length(*response.content_length);
+            } else {
+                header->chunked(true);
+            }
+            stream_chunked_ = !response.content_length.has_value();
+            stream_length_ = response.content_length;
+            stream_producer_ = head_only ? plugin::BodyProducer() : std::move(response.stream);
+            stream_header_ = std::move(header);
+            stream_serializer_ =
+                std::make_unique<http::response_serializer<http::empty_body>>(*stream_header_);
+            stream_.expires_after(kWriteTimeout);
+            http::async_write_header(stream_, *stream_serializer_,
+                                     beast::bind_front_handler(&HttpSession::on_stream_header,
+                                                               shared_from_this(), keep_alive));
+        } catch (const std::exception& e) {
+            state_->logger->error("connection {}: cannot send a response: {}", id_, e.what());
+            stream_producer_ = nullptr;
+            do_close();
+        }
+    }
+
+    void on_stream_header(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
+        stream_serializer_.reset();
+        stream_header_.reset();
+        if (ec) {
+            stream_producer_ = nullptr;
+            return on_write_error(ec);
+        }
+        if (!stream_producer_) {
+            return on_write(keep_alive, ec, 0);  // HEAD: the header is the whole response
+        }
+        stream_keep_alive_ = keep_alive;
+        auto channel = std::make_shared<StreamChannel>();
+        channel->closed = stopping_;
+        stream_channel_ = channel;
+        auto self = shared_from_this();
+        const auto strand = stream_.get_executor();
+        std::function<void()> wake = [self, strand] {
+            net::post(strand, beast::bind_front_handler(&HttpSession::on_stream_ready, self));
+        };
+        auto task = [self, channel, wake, producer = std::move(stream_producer_),
+                     length = stream_length_]() mutable {
+            ChannelSink sink(channel, length, wake, self->state_->stream_queue_peak);
+            Status result = Status::ok();
+            try {
+                result = producer(sink);
+            } catch (const std::exception& e) {
+                result = Status::internal(std::string("the body producer threw: ") + e.what());
+            } catch (...) {
+                result = Status::internal("the body producer threw a non-standard exception");
+            }
+            producer = nullptr;  // drop what it holds on this thread, before the strand goes on
+            if (result.is_ok() && sink.overrun()) {
+                result = Status::internal("the body producer wrote more than its Content-Length");
+            } else if (result.is_ok() && length && sink.written() != *length) {
+                result =
+                    Status::internal("the body producer wrote " + std::to_string(sink.written()) +
+                                     " of " + std::to_string(*length) + " bytes");
+            }
+            bool wake_now = false;
+            {
+                const std::lock_guard lock(channel->mutex);
+                channel->done = true;
+                channel->result = std::move(result);
+                wake_now = std::exchange(channel->writer_idle, false);
+            }
+            if (wake_now) {
+                wake();
+            }
+        };
+        stream_producer_ = nullptr;
+        if (state_->producers == nullptr || !state_->producers->post(std::move(task))) {
+            return abort_stream("the server is stopping");
+        }
+        on_stream_ready();
+    }
+
+    // Writes the next piece, or ends the stream once the producer is done and the queue empty.
+    void on_stream_ready() {
+        const std::shared_ptr<StreamChannel> channel = stream_channel_;
+        if (channel == nullptr || stream_writing_) {
+            return;
+        }
+        std::unique_lock lock(channel->mutex);
+        if (channel->closed) {
+            lock.unlock();
+            return abort_stream(stopping_ ? "the server is stopping" : "the stream was closed");
+        }
+        if (channel->pieces.empty()) {
+            if (!channel->done) {
+                channel->writer_idle = true;
+                return;
+            }
+            const Status result = channel->result;
+            lock.unlock();
+            if (!result.is_ok()) {
+                return abort_stream(result.message());
+            }
+            return finish_stream();
+        }
+        stream_piece_ = std::move(channel->pieces.front());
+        channel->pieces.pop_front();
+        lock.unlock();
+        stream_writing_ = true;
+        stream_.expires_after(kWriteTimeout);
+        if (stream_chunked_) {
+            net::async_write(
+                stream_, http::make_chunk(net::buffer(stream_piece_)),
+                beast::bind_front_handler(&HttpSession::on_stream_write, shared_from_this()));
+        } else {
+            net::async_write(
+                stream_, net::buffer(stream_piece_),
+                beast::bind_front_handler(&HttpSession::on_stream_write, shared_from_this()));
+        }
+    }
+
+    void on_stream_write(beast::error_code ec, std::size_t /*bytes*/) {
+        stream_writing_ = false;
+        const std::shared_ptr<StreamChannel> channel = stream_channel_;
+        if (channel == nullptr) {
+            return;
+        }
+        {
+            const std::lock_guard lock(channel->mutex);
+            channel->queued -= stream_piece_.size();
+        }
+        channel->space.notify_all();
+        stream_piece_.clear();
+        if (ec) {
+            return abort_stream(ec == beast::error::timeout ? "write timeout" : ec.message());
+        }
+        on_stream_ready();
+    }
+
+    void finish_stream() {
+        stream_channel_.reset();
+        if (!stream_chunked_) {
+            return on_write(stream_keep_alive_, {}, 0);
+        }
+        stream_.expires_after(kWriteTimeout);
+        net::async_write(stream_, http::make_chunk_last(),
+                         beast::bind_front_handler(&HttpSession::on_write, shared_from_this(),
+                                                   stream_keep_alive_));
+    }
+
+    // Ends a stream that cannot complete: the producer is told (write() returns false) and the
+    // connection is closed without the terminating chunk, so the body reads as truncated.
+    void abort_stream(const std::string& why) {
+        if (stream_channel_ != nullptr) {
+            stream_channel_->close();
+            stream_channel_.reset();
+        }
+        state_->logger->debug("connection {} from {}: streamed response to {} {} aborted: {}", id_,
+                              peer_, request_.method, request_.target, why);
+        stopping_ = true;
+        deadline_.cancel();
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        stream_.socket().close(ec);
     }
 
     void on_write(bool keep_alive, beast::error_code ec, std::size_t /*bytes*/) {
@@ -516,6 +966,11 @@ private:
     net::steady_timer deadline_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    // A body spooled to disk (start_spool): replaces parser_ until the next request.
+    std::optional<http::request_parser<http::file_body>> file_parser_;
+    std::filesystem::path spool_path_;
+    std::uint64_t spool_counter_ = 0;
+    unsigned version_ = 11;  // the request's HTTP version, once its header is in
     std::shared_ptr<SharedState> state_;
     plugin::HttpRequest request_;
     plugin::HeaderList admission_headers_;  // from before_body, for the response
@@ -527,6 +982,16 @@ private:
     bool deadline_passed_ = false;
     std::atomic<bool> awaiting_header_{false};  // read by the listener for eviction
     std::atomic<bool> evicted_{false};
+    // A streamed response in progress (do_write_stream_header and after).
+    std::unique_ptr<http::response<http::empty_body>> stream_header_;
+    std::unique_ptr<http::response_serializer<http::empty_body>> stream_serializer_;
+    plugin::BodyProducer stream_producer_;
+    std::optional<std::uint64_t> stream_length_;
+    std::shared_ptr<StreamChannel> stream_channel_;  // null when no stream is running
+    std::string stream_piece_;                       // the piece being written
+    bool stream_chunked_ = false;
+    bool stream_keep_alive_ = false;
+    bool stream_writing_ = false;
 };
 
 std::shared_ptr<HttpSession> SessionRegistry::oldest_awaiting_header() {
@@ -763,6 +1228,10 @@ HttpServer::HttpServer(HttpConfig config, std::shared_ptr<Dispatcher> dispatcher
 
 HttpServer::~HttpServer() { stop(); }
 
+std::size_t HttpServer::stream_queue_peak() const noexcept {
+    return runtime_ ? runtime_->state->stream_queue_peak.load() : 0;
+}
+
 std::string HttpServer::base_url() const {
     const std::uint16_t port = port_.load();
     if (port == 0) {
@@ -795,9 +1264,11 @@ Status HttpServer::start() {
     if (config_.body_timeout.count() > 0) {
         runtime->state->body_timeout = config_.body_timeout;
     }
+    runtime->state->spool_dir = config_.spool_dir;
     runtime->state->dispatcher = dispatcher_;
     runtime->state->logger = logger_;
     runtime->state->streams = upgrader_;
+    runtime->state->producers = std::make_shared<BlockingPool>(kProducerThreads);
     runtime->listener = std::make_shared<Listener>(runtime->ioc, runtime->state);
     ec = runtime->listener->listen(tcp::endpoint(address, config_.port));
     if (ec) {
@@ -840,6 +1311,9 @@ void HttpServer::stop() noexcept {
         if (left != 0) {
             logger_->warn("{} connection(s) still open after 10 s; closing them", left);
         }
+        // Streamed bodies: every producer was told to stop (its write() returns false); wait for
+        // them while the I/O threads still run, since they hand their end over to a strand.
+        runtime_->state->producers->stop();
         runtime_->work.reset();
         runtime_->ioc.stop();
         for (std::thread& t : threads_) {

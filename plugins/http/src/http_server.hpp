@@ -28,6 +28,16 @@ namespace runicorn::http_plugin {
 /// response carries the security headers of API.md §1.4. Requests go to the Dispatcher
 /// (before_body() once the header is in, dispatch() once the body is).
 ///
+/// Streamed bodies (HttpResponse::stream): the header goes out first (Content-Length when the
+/// handler set content_length, else chunked; HEAD gets the header only and the producer never
+/// runs). The producer then runs on a pool of up to 16 blocking threads (never an I/O thread) and
+/// its pieces reach the socket through a queue of at most 4 MiB per response, so BodySink::write
+/// blocks while the client is slow; it returns false once the socket failed, a write made no
+/// progress for 30 s, or the server is stopping. A producer that fails, throws, or writes more
+/// or fewer bytes than its Content-Length gets its connection closed without the terminating
+/// chunk (a truncated transfer, never a valid-looking file); a complete stream keeps the
+/// connection alive like any other response.
+///
 /// A server is started at most once. Thread safety: externally synchronized (start() and stop()
 /// are called from one thread, never from an I/O thread); base_url() and port() may be called
 /// from any thread between them.
@@ -48,9 +58,10 @@ public:
     Status start();
 
     /// Closes the listening socket, lets each connection finish the response it is working on
-    /// (idle keep-alive connections and connections still sending a header are closed at once),
-    /// waits up to 10 s for them, then stops and joins the I/O threads. Idempotent; logs instead
-    /// of throwing.
+    /// (idle keep-alive connections and connections still sending a header are closed at once;
+    /// streamed bodies are cut short: their producers' write() returns false), waits up to 10 s
+    /// for them, waits for the body producers to return, then stops and joins the I/O threads.
+    /// Idempotent; logs instead of throwing.
     void stop() noexcept;
 
     /// Hands WebSocket upgrades and event-stream requests that `upgrader` wants to it once
@@ -64,6 +75,9 @@ public:
     std::string base_url() const;
     /// The bound port while listening, 0 otherwise.
     std::uint16_t port() const noexcept { return port_.load(); }
+    /// The most bytes one streamed response has had queued between its producer and the socket
+    /// since start() (bounded by 4 MiB plus one 256 KiB piece); 0 when not started.
+    std::size_t stream_queue_peak() const noexcept;
 
 private:
     struct Runtime;  // io_context, listener and shared session state; defined in http_server.cpp

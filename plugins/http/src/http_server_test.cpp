@@ -410,13 +410,13 @@ TEST_F(HttpServerTest, BadHostIs403) {
     Client client(port_);
     Response r = client.send(http::verb::get, "/api/health", "evil.example");
     EXPECT_EQ(r.status, 403U);
-    EXPECT_EQ(r.body, R"({"detail":"Host not allowed","code":"FORBIDDEN"})");
+    EXPECT_EQ(r.body, R"({"detail":"Host not allowed","code":"HOST_NOT_ALLOWED"})");
     Response with_port = client.send(http::verb::get, "/", "evil.example:23300");
     EXPECT_EQ(with_port.status, 403U);
-    EXPECT_EQ(with_port.body, R"({"detail":"Host not allowed","code":"FORBIDDEN"})");
+    EXPECT_EQ(with_port.body, R"({"detail":"Host not allowed","code":"HOST_NOT_ALLOWED"})");
     Response wildcard = client.send(http::verb::get, "/api/health", "0.0.0.0:23300");
     EXPECT_EQ(wildcard.status, 403U);
-    EXPECT_EQ(wildcard.body, R"({"detail":"Host not allowed","code":"FORBIDDEN"})");
+    EXPECT_EQ(wildcard.body, R"({"detail":"Host not allowed","code":"HOST_NOT_ALLOWED"})");
 }
 
 TEST_F(HttpServerTest, AllowedHostsPass) {

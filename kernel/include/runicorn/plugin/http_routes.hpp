@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -29,6 +30,10 @@ struct HttpRequest {
     HeaderList headers;
     std::string body;
     std::string peer_address;  ///< The socket peer, never X-Forwarded-For.
+    /// Set instead of `body` when the route accepts bodies above the in-memory limit
+    /// (RouteSpec::max_body_bytes) and the body was spooled to disk: a complete file the handler
+    /// may read or rename within its filesystem; the server removes it after the handler returns.
+    std::filesystem::path body_file = {};
 
     /// The first value named `name` in `list`, or nullopt.
     static std::optional<std::string> find(const HeaderList& list, std::string_view name) {
@@ -133,6 +138,10 @@ struct RouteSpec {
     std::string stream = {};
     /// Longer text for the OpenAPI document.
     std::string description = {};
+    /// The largest request body the route accepts; 0 keeps the server's 1 MiB (API.md §1.3).
+    /// A larger limit (uploads) makes the server spool the body to a file
+    /// (HttpRequest::body_file) instead of memory; over the limit → 413 before or while reading.
+    std::uint64_t max_body_bytes = 0;
 };
 
 /// The HTTP server's route table; other plugins add their /api routes here during init().

@@ -356,6 +356,9 @@ TEST(OriginCheckTest, CoversWritesAndStreams) {
     EXPECT_TRUE(needs_origin_check(request("GET", {{"upgrade", "WebSocket"}})));
     EXPECT_TRUE(needs_origin_check(request("GET", {{"accept", "text/event-stream"}})));
     EXPECT_FALSE(needs_origin_check(request("GET", {{"accept", "text/html"}})));
+    // The event stream is checked even when the client does not say it wants one.
+    EXPECT_TRUE(needs_origin_check(request("GET", {}, "/api/events?channels=runs")));
+    EXPECT_FALSE(needs_origin_check(request("GET", {}, "/api/eventsx")));
 }
 
 TEST(OriginCheckTest, SameOriginAllowedOthersRefused) {

@@ -52,7 +52,12 @@ bool needs_origin_check(const plugin::HttpRequest& request) {
         accept && contains_token(*accept, "text/event-stream")) {
         return true;
     }
-    return false;
+    // The event stream itself, whatever the client says it accepts (API.md §1.4: every SSE
+    // request). `path` is empty before routing, so the raw target is checked too.
+    const std::string_view target =
+        request.path.empty() ? std::string_view(request.target) : std::string_view(request.path);
+    const std::string_view path = target.substr(0, target.find('?'));
+    return path == "/api/events" || path == "/api/events/";
 }
 
 bool origin_allowed(const plugin::HttpRequest& request,

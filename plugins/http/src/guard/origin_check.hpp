@@ -9,7 +9,8 @@
 namespace runicorn::http_plugin {
 
 /// True for POST, PUT, PATCH and DELETE, and for WebSocket upgrades and SSE requests
-/// (`Upgrade: websocket`, `Accept: text/event-stream`): the requests the Origin check covers.
+/// (`Upgrade: websocket`, `Accept: text/event-stream`, and any request for /api/events): the
+/// requests the Origin check covers.
 bool needs_origin_check(const plugin::HttpRequest& request);
 
 /// The CSRF / cross-site WebSocket check of API.md §1.4 for a request that needs_origin_check():
