@@ -9,9 +9,11 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libssl-dev libssh2-1-dev libspdlog-dev libfmt-dev
-  libcli11-dev libsimdjson-dev
+  libcli11-dev libsimdjson-dev libarchive-dev zlib1g-dev
   # tests, benchmarks and tooling
   googletest libgtest-dev libgmock-dev libbenchmark-dev clang-format curl procps
+  # HTTP benchmarks (B6: wrk against nginx)
+  wrk nginx-light
   # Python SDK
   python3 python3-dev python3-pip
   # web UI browser tests: headless Chromium (driven by playwright-core) and a CJK font for 简体中文

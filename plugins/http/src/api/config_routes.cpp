@@ -48,8 +48,13 @@ fs::path resolved(const std::string& p) {
     return ec ? abs.lexically_normal() : canon;
 }
 
+/// The root served now: the run store's (it may have switched), else the one of the start.
+fs::path current_root(const ApiState& state) {
+    return state.store() != nullptr ? state.store()->root() : state.storage_root();
+}
+
 std::string storage_source(const ApiState& state, const boost::json::object& config) {
-    const fs::path root = resolved(state.storage_root().string());
+    const fs::path root = resolved(current_root(state).string());
     // NOLINTNEXTLINE(concurrency-mt-unsafe): nothing in the viewer calls setenv.
     const char* env = std::getenv("RUNICORN_DIR");
     if (env != nullptr && *env != '\0' && resolved(env) == root) {
@@ -73,11 +78,12 @@ HttpResponse get_config(ApiState& state, const HttpRequest& /*request*/) {
     boost::json::object out;
     out["user_root_dir"] =
         (user != nullptr && user->is_string()) ? boost::json::value(user->as_string()) : "";
-    out["storage"] = state.storage_root().string();
+    const fs::path root = current_root(state);
+    out["storage"] = root.string();
     out["config_file"] = config_file(state).string();
     out["config_dir"] = state.config_dir().string();
     out["storage_source"] = storage_source(state, cfg);
-    out["storage_writable"] = ::access(state.storage_root().c_str(), W_OK) == 0;
+    out["storage_writable"] = ::access(root.c_str(), W_OK) == 0;
     return json_response(200, out);
 }
 
@@ -159,7 +165,21 @@ HttpResponse set_user_root_dir(ApiState& state, const HttpRequest& request) {
     boost::json::object out;
     out["ok"] = true;
     out["user_root_dir"] = value;
-    out["storage"] = state.storage_root().string();
+    // The switch at once (API.md §2.5) when the run store can do it; else at the next start.
+    Status switched = Status::unimplemented("no run store");
+    if (state.store() != nullptr) {
+        switched = state.store()->switch_root(canon);
+    }
+    if (switched.is_ok()) {
+        out["storage"] = current_root(state).string();
+        out["restart_required"] = false;
+        out["message"] = "Saved; the viewer now serves the new storage root";
+        return json_response(200, out);
+    }
+    if (switched.code() != StatusCode::kUnimplemented && state.logger() != nullptr) {
+        state.logger()->warn("switching to the storage root '{}': {}", value, switched.to_string());
+    }
+    out["storage"] = current_root(state).string();
     out["restart_required"] = true;
     out["message"] = "Saved; restart the viewer to serve the new storage root";
     return json_response(200, out);

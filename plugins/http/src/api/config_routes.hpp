@@ -13,12 +13,15 @@ namespace runicorn::http_plugin::api {
 ///   GET    /api/config                         {"user_root_dir", "storage", "config_file",
 ///                                               "config_dir", "storage_source",
 ///                                               "storage_writable"}
-///   POST   /api/config/user_root_dir           expands, checks, creates and saves the root →
+///   POST   /api/config/user_root_dir           expands, checks, creates and saves the root,
+///                                               then asks the run store to switch to it
+///                                               (RunStore::switch_root()) →
 ///                                               {"ok": true, "user_root_dir", "storage",
-///                                               "restart_required": true, "message"}; the
-///                                               running viewer keeps serving its current root
-///                                               (the run store cannot switch roots), so
-///                                               "storage" stays the current root
+///                                               "restart_required", "message"}: "storage" is the
+///                                               root served now; restart_required is true when
+///                                               the store cannot switch (UNIMPLEMENTED or a
+///                                               failure), and the new root is then served from
+///                                               the next start
 ///   GET/POST/DELETE /api/config/column-widths, POST /api/config/column-widths/reset
 ///   GET  /api/config/dismissed-alerts, POST .../dismiss, .../undismiss, .../clear
 /// The preferences live in <config_dir>/ui_preferences.json as v0.6 keeps them (FORMAT.md §1.3).

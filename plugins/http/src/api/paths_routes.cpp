@@ -7,6 +7,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "../archive/archive_routes.hpp"
 #include "../responses.hpp"
 #include "api_common.hpp"
 #include "api_json.hpp"
@@ -174,11 +175,8 @@ HttpResponse export_path(ApiState& state, const HttpRequest& request) {
         return err.value();
     }
     const std::string format = request.query_value("format").value_or("json");
-    if (format == "zip" || format == "tar.gz") {
-        return error_response(501, "NOT_IMPLEMENTED",
-                              "Export format '" + format + "' is not implemented yet");
-    }
-    if (format != "json") {
+    const bool archive_format = format == "zip" || format == "tar.gz";
+    if (!archive_format && format != "json") {
         return error_response(400, "Unsupported format: " + format);
     }
     Result<plugin::RunPage> runs = runs_under(state, *path, exact);
@@ -201,6 +199,10 @@ HttpResponse export_path(ApiState& state, const HttpRequest& request) {
         null_non_finite(meta);
         item["meta"] = std::move(meta);
         items.emplace_back(std::move(item));
+    }
+    if (archive_format) {
+        return archive::path_export_archive(state.storage_root(), state.version(), runs->runs,
+                                            std::move(items), *path, format);
     }
     boost::json::object out;
     out["path"] = *path;

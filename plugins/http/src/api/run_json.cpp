@@ -146,7 +146,7 @@ boost::json::object run_list_item(const plugin::RunInfo& run, const ItemIncludes
     item["exit_reason"] = optional_string(run.exit_reason);
     item["liveness"] = liveness_name(run);
     item["hostname"] = optional_string(run.hostname);
-    item["last_step"] = nullptr;
+    item["last_step"] = optional_int(run.last_step);
     item["format_version"] = run.format_version.value_or(0);
     if (includes.summary) {
         item["summary"] = sanitized(run.summary);

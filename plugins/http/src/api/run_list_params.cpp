@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
+#include <utility>
 
 #include "../responses.hpp"
 #include "api_common.hpp"
@@ -11,8 +13,28 @@
 namespace runicorn::http_plugin::api {
 namespace {
 
-plugin::HttpResponse not_supported(const std::string& detail) {
-    return error_response(400, "NOT_SUPPORTED", detail);
+/// "metric.<key>.last|min|max" → (key, statistic); the key may hold dots ("metric.a.b.min").
+std::optional<std::pair<std::string, plugin::MetricStat>> metric_sort(std::string_view s) {
+    if (!s.starts_with("metric.")) {
+        return std::nullopt;
+    }
+    s.remove_prefix(7);
+    const auto dot = s.rfind('.');
+    if (dot == std::string_view::npos || dot == 0) {
+        return std::nullopt;
+    }
+    const std::string_view stat = s.substr(dot + 1);
+    plugin::MetricStat m{};
+    if (stat == "last") {
+        m = plugin::MetricStat::kLast;
+    } else if (stat == "min") {
+        m = plugin::MetricStat::kMin;
+    } else if (stat == "max") {
+        m = plugin::MetricStat::kMax;
+    } else {
+        return std::nullopt;
+    }
+    return std::pair{std::string(s.substr(0, dot)), m};
 }
 
 plugin::HttpResponse bad_choice(std::string_view name, std::string_view allowed) {
@@ -133,10 +155,12 @@ std::optional<plugin::HttpResponse> parse_run_list_params(const plugin::HttpRequ
         } else if (s.starts_with("summary.") && s.size() > 8) {
             q.sort = plugin::RunSort::kSummary;
             q.sort_field = s.substr(8);
-        } else if (s == "last_step" ||
-                   (s.starts_with("metric.") &&
-                    (s.ends_with(".last") || s.ends_with(".min") || s.ends_with(".max")))) {
-            return not_supported("Sort '" + s + "' is not supported yet");
+        } else if (s == "last_step") {
+            q.sort = plugin::RunSort::kLastStep;
+        } else if (auto metric = metric_sort(s)) {
+            q.sort = plugin::RunSort::kMetric;
+            q.sort_field = metric->first;
+            q.sort_metric = metric->second;
         } else {
             return bad_choice("sort",
                               "discovery, created, started, ended, duration, status, path, "
@@ -154,12 +178,7 @@ std::optional<plugin::HttpResponse> parse_run_list_params(const plugin::HttpRequ
         }
     }
     if (auto status = request.query_value("status")) {
-        q.statuses = split_comma_list(*status);
-        for (const std::string& s : q.statuses) {
-            if (s == "crashed") {
-                return not_supported("Status 'crashed' is not supported yet");
-            }
-        }
+        q.statuses = split_comma_list(*status);  // "crashed" is the store's pseudo-status
     }
     if (auto path = request.query_value("path")) {
         q.path = *path == "/" ? std::string() : *path;

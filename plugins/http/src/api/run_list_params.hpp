@@ -19,9 +19,9 @@ struct RunListParams {
 
 /// Parses limit, cursor, sort, order, status, path, exact, tags, q, deleted, include and count.
 /// A malformed value (limit outside 1..1000 or not an integer, unknown order, deleted, include
-/// entry or sort key, a bad boolean) gives a 422 list-form error; a sort key of §4.1 the store
-/// cannot order by yet (last_step, metric.*) and the pseudo-status `crashed` give 400
-/// {"code": "NOT_SUPPORTED"}. `path=/` selects root-path runs. `q` is passed to the store as
+/// entry or sort key, a bad boolean) gives a 422 list-form error. `sort=metric.<key>.last|min|max`
+/// takes the key up to the last dot; the pseudo-status `crashed` goes to the store as given
+/// (RunQuery::statuses). `path=/` selects root-path runs. `q` is passed to the store as
 /// RunQuery::filter unchecked (the store reports a bad expression).
 /// Returns the error response, or nullopt with `out` filled.
 std::optional<plugin::HttpResponse> parse_run_list_params(const plugin::HttpRequest& request,
