@@ -788,5 +788,194 @@ TEST_F(LiveRoutesTest, EventStreamDeliversMetricsLogsAndStatus) {
     EXPECT_TRUE(read_until(R"("exit_reason":"oom")"));
 }
 
+// ---- SSE runs channel (API.md §3.3) ------------------------------------------------------------
+
+/// A raw SSE client over a socket; reads with a generous deadline. Thread safety: externally
+/// synchronized.
+class SseClient {
+public:
+    SseClient(std::uint16_t port, const std::string& target, const std::string& last_event_id = "")
+        : socket_(ioc_) {
+        socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+        std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                          "\r\nAccept: text/event-stream\r\n";
+        if (!last_event_id.empty()) {
+            req += "Last-Event-ID: " + last_event_id + "\r\n";
+        }
+        req += "\r\n";
+        net::write(socket_, net::buffer(req));
+    }
+
+    /// Reads until `needle` appears after the consumed part; returns the text up to the end of
+    /// the event holding it (and consumes it), or "" on close/timeout.
+    std::string until(std::string_view needle) {
+        std::array<char, 4096> buf{};
+        const auto deadline = std::chrono::steady_clock::now() + kWait;
+        while (got_.find(needle, pos_) == std::string::npos &&
+               std::chrono::steady_clock::now() < deadline) {
+            bool done = false;
+            bool failed = false;
+            socket_.async_read_some(net::buffer(buf), [&](beast::error_code ec, std::size_t n) {
+                if (!ec) {
+                    got_.append(buf.data(), n);
+                } else {
+                    failed = true;
+                }
+                done = true;
+            });
+            ioc_.restart();
+            ioc_.run_for(kWait);
+            if (!done || failed) {
+                break;
+            }
+        }
+        const auto at = got_.find(needle, pos_);
+        if (at == std::string::npos) {
+            return "";
+        }
+        auto end = got_.find("\n\n", at);
+        end = end == std::string::npos ? got_.size() : end + 2;
+        const auto begin = got_.rfind("\n\n", at);
+        std::string event =
+            got_.substr(begin == std::string::npos || begin < pos_ ? pos_ : begin + 2,
+                        end - (begin == std::string::npos || begin < pos_ ? pos_ : begin + 2));
+        pos_ = end;
+        return event;
+    }
+
+    /// The `id:` line of an event text.
+    static std::string id_of(const std::string& event) {
+        const auto at = event.find("\nid: ");
+        if (at == std::string::npos) {
+            return "";
+        }
+        const auto end = event.find('\n', at + 5);
+        return event.substr(at + 5, end - at - 5);
+    }
+
+    /// The parsed `data:` line of an event text.
+    static json::value data_of(const std::string& event) {
+        const auto at = event.find("data: ");
+        if (at == std::string::npos) {
+            return nullptr;
+        }
+        const auto end = event.find('\n', at);
+        return json::parse(event.substr(at + 6, end - at - 6));
+    }
+
+    void close() {
+        beast::error_code ec;
+        socket_.shutdown(tcp::socket::shutdown_both, ec);
+        socket_.close(ec);
+    }
+
+private:
+    net::io_context ioc_;
+    tcp::socket socket_;
+    std::string got_;
+    std::size_t pos_ = 0;
+};
+
+TEST_F(LiveRoutesTest, EventStreamRunsChannelFollowsTheRunList) {
+    ASSERT_TRUE(store_->refresh().has_value());  // the first build reports nothing
+    SseClient sse(port_, "/api/events?channels=runs");
+    ASSERT_NE(sse.until("retry: 1000\n\n"), "");
+    EXPECT_EQ(hub_->open_streams(), 1U);
+
+    make_run("feed_run");  // a new run: refresh() catalogs it
+    std::string ev = sse.until("\"feed_run\"");
+    ASSERT_NE(ev, "");
+    EXPECT_THAT(ev, StartsWith("event: runs\nid: ;r"));
+    json::value data = SseClient::data_of(ev);
+    EXPECT_EQ(data.at("op").as_string(), "upsert");
+    EXPECT_EQ(data.at("run").at("id").as_string(), "feed_run");
+    EXPECT_EQ(data.at("run").at("status").as_string(), "running");
+
+    plugin::RunUpdate update;
+    update.alias = std::optional<std::string>("nice");
+    ASSERT_TRUE(store_->update_run("feed_run", update).has_value());
+    ev = sse.until("\"alias\":\"nice\"");
+    ASSERT_NE(ev, "");
+    EXPECT_EQ(SseClient::data_of(ev).at("op").as_string(), "upsert");
+    const std::string after_alias = SseClient::id_of(ev);
+
+    ASSERT_TRUE(store_->soft_delete("feed_run", "").is_ok());
+    ev = sse.until("\"op\":\"delete\"");
+    ASSERT_NE(ev, "");
+    EXPECT_EQ(SseClient::data_of(ev).at("reason").as_string(), "soft_deleted");
+    EXPECT_EQ(SseClient::data_of(ev).at("run").at("id").as_string(), "feed_run");
+
+    ASSERT_TRUE(store_->restore("feed_run").is_ok());
+    ev = sse.until("\"op\":\"upsert\"");
+    ASSERT_NE(ev, "");
+    EXPECT_EQ(SseClient::data_of(ev).at("run").at("id").as_string(), "feed_run");
+
+    // A status change written by the run's process, noticed by a refresh.
+    replace_file(root_ / "runs" / "live" / "feed_run" / "status.json",
+                 R"({"status":"failed","started_at":100.0,"ended_at":150.0})");
+    ASSERT_TRUE(store_->refresh().has_value());
+    ev = sse.until("\"status\":\"failed\"");
+    ASSERT_NE(ev, "");
+
+    ASSERT_TRUE(store_->soft_delete("feed_run", "").is_ok());
+    ASSERT_NE(sse.until("\"soft_deleted\""), "");
+    ASSERT_TRUE(store_->purge("feed_run").is_ok());
+    ev = sse.until("\"reason\":\"removed\"");
+    ASSERT_NE(ev, "");
+    EXPECT_EQ(SseClient::data_of(ev).at("op").as_string(), "delete");
+
+    // Resuming after the alias event replays what followed it, in order.
+    SseClient again(port_, "/api/events?channels=runs", after_alias);
+    ASSERT_NE(again.until("retry: 1000\n\n"), "");
+    ev = again.until("event: runs\n");
+    ASSERT_NE(ev, "");
+    EXPECT_EQ(SseClient::data_of(ev).at("reason").as_string(), "soft_deleted");
+    ev = again.until("event: runs\n");
+    EXPECT_EQ(SseClient::data_of(ev).at("op").as_string(), "upsert");
+
+    // An id of another server start (or one older than the feed keeps) asks for a refetch.
+    SseClient foreign(port_, "/api/events?channels=runs", ";r0.3");
+    ev = foreign.until("event: reset\n");
+    ASSERT_NE(ev, "");
+    EXPECT_EQ(SseClient::data_of(ev).at("reason").as_string(), "runs_gap");
+
+    // Disconnected clients free their sessions (no timing assertion: wait for it).
+    sse.close();
+    again.close();
+    foreign.close();
+    for (int i = 0; i < 2000 && hub_->open_streams() != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(hub_->open_streams(), 0U);
+    // Another change with no listener left does no harm.
+    make_run("feed_run_2");
+}
+
+TEST_F(LiveRoutesTest, RunsFeedKeepsABoundedHistory) {
+    ASSERT_TRUE(store_->refresh().has_value());  // the first build reports nothing
+    auto feed = RunsFeed::start(store_, 2);
+    ASSERT_NE(feed, nullptr);
+    int woken = 0;
+    feed->add_waker([&woken] { ++woken; });
+    make_run("ring_a");
+    make_run("ring_b");
+    make_run("ring_c");
+    EXPECT_EQ(feed->last_seq(), 3U);
+    EXPECT_EQ(woken, 3);
+    bool gap = false;
+    auto events = feed->since(1, gap);
+    EXPECT_FALSE(gap);
+    ASSERT_EQ(events.size(), 2U);
+    EXPECT_THAT(events[1].data, HasSubstr("\"ring_c\""));
+    events = feed->since(0, gap);
+    EXPECT_TRUE(gap);  // event 1 is gone
+    (void)feed->since(7, gap);
+    EXPECT_TRUE(gap);  // from the future
+    feed->stop();
+    make_run("ring_d");
+    EXPECT_EQ(feed->last_seq(), 3U);  // unsubscribed
+    EXPECT_EQ(get("/api/events?channels=runs,bogus").status, 422U);
+}
+
 }  // namespace
 }  // namespace runicorn::http_plugin::live

@@ -162,6 +162,10 @@ private:
 
     void check_status() {
         auto run = env_.services.runs->read_run(location_);
+        if (run_gone(run)) {
+            error("run deleted");
+            return finish();
+        }
         if (!run) {
             return;
         }

@@ -138,6 +138,12 @@ private:
         while (!at_end && !above_high_water() && !finishing()) {
             auto batch = env_.services.series->read_records(run_.location.dir, cursor_,
                                                             env_.options.read_chunk_bytes, false);
+            if (!batch || batch->reset) {
+                if (run_gone(env_.services.runs->read_run(run_.location))) {
+                    error("run deleted");
+                    return finish();
+                }
+            }
             if (!batch) {
                 error(batch.error().message());
                 return finish();
@@ -178,6 +184,10 @@ private:
 
     void check_status() {
         auto run = env_.services.runs->read_run(run_.location);
+        if (run_gone(run)) {
+            error("run deleted");
+            return finish();
+        }
         if (!run) {
             return;
         }

@@ -1,7 +1,11 @@
 // GET /api/events (API.md §3.3): one Server-Sent Events stream multiplexing the metric, log and
-// status changes of up to 50 runs.
+// status changes of up to 50 runs, and the changes of the run list (the `runs` channel).
 
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include <boost/asio/dispatch.hpp>
@@ -27,6 +31,7 @@ constexpr std::size_t kMaxRuns = 50;
 constexpr unsigned kChanMetrics = 1;
 constexpr unsigned kChanLogs = 2;
 constexpr unsigned kChanStatus = 4;
+constexpr unsigned kChanRuns = 8;
 
 std::string sse_event(std::string_view name, std::string_view id, const json::value& data) {
     std::string out = "event: ";
@@ -48,14 +53,25 @@ public:
         std::optional<LogTailer> tailer;
         json::object status;
         std::optional<std::uint64_t> token;
+        bool gone = false;  // the run was deleted (drop_track())
     };
 
-    SseSession(tcp::socket&& socket, StreamEnv env, std::vector<Track> tracks, unsigned channels)
+    /// Where the `runs` channel starts: after event `seq`; `gap` sends a reset first (the
+    /// client's Last-Event-ID is older than the feed keeps, or of another server start).
+    struct RunsStart {
+        std::uint64_t seq = 0;
+        bool gap = false;
+    };
+
+    SseSession(tcp::socket&& socket, StreamEnv env, std::vector<Track> tracks, unsigned channels,
+               RunsStart runs_start)
         : stream_(std::move(socket)),
           env_(std::move(env)),
           timer_(stream_.get_executor()),
           tracks_(std::move(tracks)),
           channels_(channels),
+          runs_seq_(runs_start.seq),
+          runs_gap_(runs_start.gap),
           dirty_(tracks_.size(), 0U) {}
 
     ~SseSession() override { cleanup(); }
@@ -84,6 +100,7 @@ private:
         for (std::size_t i = 0; i < tracks_.size(); ++i) {
             watch(i);
         }
+        watch_runs();
         do_read();
         arm_comment();
         pump_all();
@@ -113,6 +130,51 @@ private:
         }
     }
 
+    void watch_runs() {
+        if ((channels_ & kChanRuns) == 0 || env_.runs_feed == nullptr) {
+            return;
+        }
+        std::weak_ptr<SseSession> weak = weak_from_this();
+        runs_waker_ = env_.runs_feed->add_waker([weak] {
+            if (auto self = weak.lock()) {
+                // Posted, so the reference is dropped on the strand (see watch()).
+                net::post(self->stream_.get_executor(), [self] { self->pump_runs(); });
+            }
+        });
+    }
+
+    void pump_runs() {
+        if ((channels_ & kChanRuns) == 0 || env_.runs_feed == nullptr || closed_) {
+            return;
+        }
+        if (high()) {
+            behind_ = true;
+            return;
+        }
+        bool gap = false;
+        std::vector<RunsFeed::Event> events = env_.runs_feed->since(runs_seq_, gap);
+        if (gap || runs_gap_) {
+            runs_gap_ = false;
+            // The client missed run-list changes: it refetches the list (GET /api/runs).
+            runs_seq_ = env_.runs_feed->last_seq();
+            send("event: reset\nid: " + event_id() +
+                 "\ndata: {\"reason\":\"runs_gap\",\"channel\":\"runs\"}\n\n");
+            events = env_.runs_feed->since(runs_seq_, gap);
+        }
+        for (RunsFeed::Event& e : events) {
+            if (closed_) {
+                return;
+            }
+            runs_seq_ = e.seq;
+            std::string text = "event: runs\nid: ";
+            text += event_id();
+            text += "\ndata: ";
+            text += e.data;
+            text += "\n\n";
+            send(std::move(text));
+        }
+    }
+
     void on_wake() {
         std::vector<unsigned> bits;
         {
@@ -123,6 +185,11 @@ private:
         for (std::size_t i = 0; i < bits.size() && !closed_; ++i) {
             if ((bits[i] & kWakeData) != 0) {
                 pump(i);
+                std::error_code ec;
+                if (!tracks_[i].gone && (bits[i] & kWakeStatus) == 0 &&
+                    !std::filesystem::exists(tracks_[i].run.location.dir, ec) && !ec) {
+                    drop_track(i);  // purged: the folder went with its files
+                }
             }
             if ((bits[i] & kWakeStatus) != 0) {
                 check_status(i);
@@ -130,6 +197,8 @@ private:
         }
     }
 
+    /// "<metrics cursor>~<log offset>" per run, comma-separated, then with the runs channel
+    /// ";r<feed epoch>.<runs seq>".
     std::string event_id() const {
         std::string id;
         for (const Track& t : tracks_) {
@@ -138,6 +207,9 @@ private:
             }
             id += t.cursor + "~" + std::to_string(t.tailer ? t.tailer->offset() : 0);
         }
+        if ((channels_ & kChanRuns) != 0 && env_.runs_feed != nullptr) {
+            id += ";r" + env_.runs_feed->epoch() + "." + std::to_string(runs_seq_);
+        }
         return id;
     }
 
@@ -145,10 +217,14 @@ private:
         for (std::size_t i = 0; i < tracks_.size(); ++i) {
             pump(i);
         }
+        pump_runs();
     }
 
     void pump(std::size_t i) {
         Track& t = tracks_[i];
+        if (t.gone) {
+            return;
+        }
         if ((channels_ & kChanMetrics) != 0) {
             bool at_end = false;
             while (!at_end && !high() && !closed_) {
@@ -205,11 +281,17 @@ private:
     }
 
     void check_status(std::size_t i) {
+        Track& t = tracks_[i];
+        if (t.gone) {
+            return;
+        }
+        auto run = env_.services.runs->read_run(t.run.location);
+        if (run_gone(run)) {
+            return drop_track(i);
+        }
         if ((channels_ & kChanStatus) == 0) {
             return;
         }
-        Track& t = tracks_[i];
-        auto run = env_.services.runs->read_run(t.run.location);
         if (!run) {
             return;
         }
@@ -224,6 +306,29 @@ private:
             data.emplace(kv.key(), kv.value());
         }
         send(sse_event("status", event_id(), data));
+    }
+
+    /// The run of track `i` was deleted: one `error` event, then nothing more about it; the
+    /// stream ends when it has nothing left to follow.
+    void drop_track(std::size_t i) {
+        Track& t = tracks_[i];
+        t.gone = true;
+        if (t.token && env_.watch != nullptr) {
+            env_.watch->unwatch(*t.token);
+        }
+        t.token.reset();
+        json::object data;
+        data["run_id"] = t.run.location.run_id;
+        data["detail"] = "run deleted";
+        send(sse_event("error", event_id(), data));
+        const bool any_left = std::any_of(tracks_.begin(), tracks_.end(),
+                                          [](const Track& other) { return !other.gone; });
+        if (!any_left && (channels_ & kChanRuns) == 0) {
+            finishing_ = true;
+            if (!writing_) {
+                shutdown();
+            }
+        }
     }
 
     bool high() const { return queued_bytes_ >= env_.options.high_water_bytes; }
@@ -316,6 +421,10 @@ private:
     }
 
     void cleanup() noexcept {
+        if (runs_waker_ != 0 && env_.runs_feed != nullptr) {
+            env_.runs_feed->remove_waker(runs_waker_);
+            runs_waker_ = 0;
+        }
         for (Track& t : tracks_) {
             if (t.token && env_.watch != nullptr) {
                 env_.watch->unwatch(*t.token);
@@ -333,6 +442,9 @@ private:
     net::steady_timer timer_;
     std::vector<Track> tracks_;
     const unsigned channels_;
+    std::uint64_t runs_seq_ = 0;    // the last runs event sent
+    bool runs_gap_ = false;         // send a runs reset before the next runs event
+    std::uint64_t runs_waker_ = 0;  // RunsFeed waker id; 0: none
     std::deque<std::shared_ptr<const std::string>> queue_;
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
@@ -345,6 +457,32 @@ private:
     std::vector<unsigned> dirty_;  // guarded by dirty_mu_
 };
 
+/// Where the runs channel resumes for the Last-Event-ID part "r<epoch>.<seq>": after `seq` when
+/// it belongs to this feed, else from now with a reset first.
+SseSession::RunsStart runs_resume(std::string_view part, const RunsFeed& feed) {
+    SseSession::RunsStart start{feed.last_seq(), true};
+    if (!part.starts_with('r')) {
+        return start;
+    }
+    part.remove_prefix(1);
+    const auto dot = part.rfind('.');
+    if (dot == std::string_view::npos || part.substr(0, dot) != feed.epoch()) {
+        return start;
+    }
+    const std::string_view num = part.substr(dot + 1);
+    std::uint64_t seq = 0;
+    const auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), seq);
+    if (ec != std::errc() || ptr != num.data() + num.size() || num.empty()) {
+        return start;
+    }
+    bool gap = false;
+    (void)feed.since(seq, gap);
+    if (!gap) {
+        start = {seq, false};
+    }
+    return start;
+}
+
 }  // namespace
 
 void start_event_stream(tcp::socket socket, http::request<http::string_body> raw,
@@ -353,7 +491,11 @@ void start_event_stream(tcp::socket socket, http::request<http::string_body> raw
     if (env.services.runs == nullptr || env.services.series == nullptr) {
         return send_plain_response(std::move(socket), storage_missing(), version);
     }
-    unsigned channels = kChanMetrics | kChanLogs | kChanStatus;
+    // Default: metrics, logs and status of the runs named; without `runs=`, the run list
+    // (where the store reports changes).
+    const bool runs_named = !split_list(request.query_value("runs").value_or("")).empty();
+    unsigned channels = kChanMetrics | kChanLogs | kChanStatus |
+                        (!runs_named && env.runs_feed != nullptr ? kChanRuns : 0U);
     if (auto c = request.query_value("channels")) {
         channels = 0;
         for (const std::string& name : split_list(*c)) {
@@ -363,7 +505,16 @@ void start_event_stream(tcp::socket socket, http::request<http::string_body> raw
                 channels |= kChanLogs;
             } else if (name == "status") {
                 channels |= kChanStatus;
-            } else if (name != "runs") {
+            } else if (name == "runs") {
+                if (env.runs_feed == nullptr) {
+                    return send_plain_response(
+                        std::move(socket),
+                        error_response(503, "UNAVAILABLE",
+                                       "Run-list change events are not available"),
+                        version);
+                }
+                channels |= kChanRuns;
+            } else {
                 return send_plain_response(
                     std::move(socket),
                     validation_error({"query", "channels"},
@@ -380,10 +531,22 @@ void start_event_stream(tcp::socket socket, http::request<http::string_body> raw
             validation_error({"query", "runs"}, "at most 50 runs per stream", "value_error"),
             version);
     }
-    // Last-Event-ID: "<metrics cursor>~<log offset>" per run, in the order of `runs`.
+    // Last-Event-ID: "<metrics cursor>~<log offset>" per run, in the order of `runs`, then
+    // ";r<epoch>.<seq>" for the runs channel.
     std::vector<std::string> resume;
+    SseSession::RunsStart runs_start;
+    if ((channels & kChanRuns) != 0) {
+        runs_start.seq = env.runs_feed->last_seq();
+    }
     if (auto last = request.header("last-event-id")) {
         std::string_view rest = *last;
+        if (const auto semi = rest.rfind(';'); semi != std::string_view::npos) {
+            const std::string_view runs_part = rest.substr(semi + 1);
+            rest = rest.substr(0, semi);
+            if ((channels & kChanRuns) != 0) {
+                runs_start = runs_resume(runs_part, *env.runs_feed);
+            }
+        }
         while (!rest.empty()) {
             const auto comma = rest.find(',');
             resume.emplace_back(rest.substr(0, comma));
@@ -428,7 +591,8 @@ void start_event_stream(tcp::socket socket, http::request<http::string_body> raw
         (void)t.tailer->start(log_since, 0, true);
         tracks.push_back(std::move(t));
     }
-    std::make_shared<SseSession>(std::move(socket), env, std::move(tracks), channels)->run();
+    std::make_shared<SseSession>(std::move(socket), env, std::move(tracks), channels, runs_start)
+        ->run();
 }
 
 }  // namespace runicorn::http_plugin::live

@@ -65,12 +65,20 @@ bool StreamHub::wants(const plugin::HttpRequest& request) const {
     return classify(request, nullptr) != Kind::kNone;
 }
 
-StreamEnv StreamHub::env() {
+StreamEnv StreamHub::env(bool events) {
     StreamEnv e;
     e.services = services_;
     e.options = options_;
     e.sessions = sessions_;
     const std::lock_guard lock(mu_);
+    if (events && !runs_feed_tried_ && !stopped_) {
+        runs_feed_tried_ = true;
+        runs_feed_ = RunsFeed::start(services_.runs);
+        if (runs_feed_ == nullptr && services_.runs != nullptr) {
+            services_.logger->warn("the run store reports no changes; the SSE runs channel is off");
+        }
+    }
+    e.runs_feed = runs_feed_;
     if (watch_ == nullptr && !watch_failed_ && !stopped_) {
         auto hub = FileWatchHub::start(services_.logger);
         if (hub) {
@@ -102,7 +110,7 @@ void StreamHub::take(tcp::socket socket, http::request<http::string_body> raw,
         }
         std::string run_id;
         const Kind kind = classify(request, &run_id);
-        const StreamEnv e = env();
+        const StreamEnv e = env(kind == Kind::kEvents);
         switch (kind) {
             case Kind::kLogs:
                 return start_log_stream(std::move(socket), std::move(raw), std::move(request),
@@ -125,6 +133,7 @@ void StreamHub::take(tcp::socket socket, http::request<http::string_body> raw,
 
 void StreamHub::stop() noexcept {
     std::shared_ptr<FileWatchHub> watch;
+    std::shared_ptr<RunsFeed> feed;
     {
         const std::lock_guard lock(mu_);
         if (stopped_) {
@@ -132,6 +141,11 @@ void StreamHub::stop() noexcept {
         }
         stopped_ = true;
         watch = watch_;
+        feed = std::move(runs_feed_);
+    }
+    // After this the store's notifications post nothing to the sessions' strands.
+    if (feed != nullptr) {
+        feed->stop();
     }
     sessions_->close_all(std::chrono::seconds(2));
     // After this no callback posts to a strand of the server's io_context.

@@ -36,13 +36,16 @@ public:
     std::size_t open_streams() const { return sessions_->size(); }
 
 private:
-    StreamEnv env();
+    /// `events`: the stream is an SSE stream (which gets the runs feed, started on first use).
+    StreamEnv env(bool events);
 
     const LiveServices services_;
     const StreamOptions options_;
     const std::shared_ptr<SessionSet> sessions_ = std::make_shared<SessionSet>();
     std::mutex mu_;
     std::shared_ptr<FileWatchHub> watch_;  // guarded by mu_; started on first use
+    std::shared_ptr<RunsFeed> runs_feed_;  // guarded by mu_; started with the first SSE stream
+    bool runs_feed_tried_ = false;         // guarded by mu_
     bool watch_failed_ = false;            // guarded by mu_
     bool stopped_ = false;                 // guarded by mu_
 };

@@ -26,6 +26,7 @@
 
 #include "file_watch.hpp"
 #include "live_common.hpp"
+#include "runs_feed.hpp"
 
 namespace runicorn::http_plugin::live {
 
@@ -79,11 +80,13 @@ struct StreamEnv {
     StreamOptions options;
     std::shared_ptr<FileWatchHub> watch;  ///< may be null (no inotify): streams then only replay
     std::shared_ptr<SessionSet> sessions;
+    /// The `runs` channel's source; null when the run store cannot report changes.
+    std::shared_ptr<RunsFeed> runs_feed;
 };
 
 /// Bits of StreamWake: what changed in a run folder.
 inline constexpr unsigned kWakeData = 1;    ///< events.jsonl or logs.txt
-inline constexpr unsigned kWakeStatus = 2;  ///< status.json or .heartbeat.json
+inline constexpr unsigned kWakeStatus = 2;  ///< status.json, .heartbeat.json or .deleted
 inline constexpr unsigned kWakeAll = 3;
 
 /// The wake bits for a file name reported by FileWatchHub ("" = everything).
@@ -95,6 +98,11 @@ std::string liveness_name(const plugin::RunInfo& run);
 
 /// {"status", "liveness", "ended_at", "exit_reason"} of a run (the §3.2 status frame fields).
 boost::json::object status_fields(const plugin::RunInfo& run);
+
+/// True when a stream's run was soft-deleted or removed since it opened: `run` (read_run() of
+/// its location) failed with NOT_FOUND or carries a `.deleted` marker. Streams then send an
+/// error ("run deleted") and end.
+bool run_gone(const Result<plugin::RunInfo>& run);
 
 /// Writes `response` as a complete HTTP/1.1 message with Connection: close and the security
 /// headers, then closes the socket (a refusal before an upgrade is a plain HTTP error, §3).

@@ -68,10 +68,17 @@ unsigned wake_bits_for(std::string_view name) {
     if (name == "events.jsonl" || name == "logs.txt") {
         return kWakeData;
     }
-    if (name == "status.json" || name == ".heartbeat.json") {
+    if (name == "status.json" || name == ".heartbeat.json" || name == ".deleted") {
         return kWakeStatus;
     }
     return 0;
+}
+
+bool run_gone(const Result<plugin::RunInfo>& run) {
+    if (!run) {
+        return run.error().code() == StatusCode::kNotFound;
+    }
+    return run->location.deleted || run->deleted_at.has_value();
 }
 
 std::string liveness_name(const plugin::RunInfo& run) {
