@@ -1,8 +1,14 @@
 // Browser smoke test of the web UI: a real `runicorn viewer` over a copy of the v0.6 fixture store
 // plus a live `runicorn demo` run, driven through Debian's headless Chromium by playwright-core (no
 // browser download). Steps: experiments list, search filter, opening a run, a chart updating live,
-// logs streaming, compare, delete to the recycle bin and restore, system monitor, settings, and
-// switching to 简体中文. Each step saves a screenshot in $E2E_OUT (default ./e2e-output).
+// logs streaming, compare, compare grouped by a config key (mean ± std bands), a crashed run's status
+// chip and the crashed filter, tab titles, layouts at 1280 px and 4K, delete to the recycle bin and
+// restore, system monitor, settings, and switching to 简体中文. Each step saves a screenshot in
+// $E2E_OUT (default ./e2e-output).
+//
+// The store copy is touched before the viewer starts: the six cv/ runs get a config (lr 0.01 or
+// 0.001, so grouping by lr gives two groups) and one run becomes a crash (status failed, exit_reason
+// process_not_found, FORMAT.md §4.2).
 //
 // The live checks (a chart gaining points, log lines arriving) run only when the server advertises
 // the metric / log WebSocket in /openapi.json (x-runicorn-stream) and, for the chart, while the demo
@@ -13,7 +19,7 @@
 // store/ folder, required), CHROMIUM (default /usr/bin/chromium), E2E_OUT, E2E_TIMEOUT_MS.
 // Exit status 0 when every step passed; each failure is printed with its step name.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -34,6 +40,24 @@ mkdirSync(out_dir, { recursive: true });
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'runicorn-web-e2e-'));
 const store = path.join(tmp, 'store');
 cpSync(fixture, store, { recursive: true });
+const crashed_run = '20250115_114500_1a030f';
+{
+  const run_dirs = (dir) => readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    if (!statSync(p).isDirectory()) return [];
+    return /^\d{8}_\d{6}_[0-9a-f]{6}$/.test(n) ? [p] : run_dirs(p);
+  });
+  run_dirs(path.join(store, 'runs', 'cv')).sort().forEach((dir, i) => {
+    const file = path.join(dir, 'assets.json');
+    const assets = JSON.parse(readFileSync(file, 'utf8'));
+    assets.config = { args: { lr: i % 2 ? 0.001 : 0.01, batch_size: 16 * (i + 1), optimizer: 'sgd' } };
+    writeFileSync(file, JSON.stringify(assets, null, 2));
+  });
+  const status = path.join(store, 'runs', 'default', crashed_run, 'status.json');
+  const st = JSON.parse(readFileSync(status, 'utf8'));
+  writeFileSync(status, JSON.stringify({ ...st, status: 'failed', ended_at: st.ended_at ?? st.started_at ?? 1736941500,
+                                         exit_reason: 'process_not_found' }));
+}
 const env = { ...process.env, RUNICORN_DIR: store, RUNICORN_CONFIG_DIR: path.join(tmp, 'config'), RUNICORN_LANG: 'en' };
 delete env.RUNICORN_PLUGIN_PATH;
 const children = [];
@@ -116,6 +140,39 @@ try {
     await page.getByTestId('path-tree').getByText('yolo').first().waitFor();
     await sleep(500);
     await shot('experiments-en');
+    const title = await page.title();
+    if (title !== 'Experiments · Runicorn') throw new Error(`tab title "${title}"`);
+  });
+
+  await step('crashed status chip and filter', async () => {
+    const chip = page.getByTestId('run-table').locator('[data-status="crashed"]').first();
+    await chip.waitFor({ timeout: T });
+    if ((await chip.innerText()).trim() !== 'Crashed') throw new Error(`chip says "${await chip.innerText()}"`);
+    await page.goto(`${base}/experiments?status=crashed`);
+    await page.getByTestId('run-table').getByText(crashed_run).first().waitFor({ timeout: T });
+    // Only crashed runs are left (the fixture has one of its own besides ours).
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="run-table"] tr.ant-table-row')];
+      return rows.length > 0 && rows.every((r) => r.querySelector('[data-status="crashed"]'));
+    }, null, { timeout: T });
+    await sleep(300);
+    await shot('experiments-crashed-en');
+    await page.goto(`${base}/experiments`);
+    await page.getByText(fixture_run).first().waitFor({ timeout: T });
+  });
+
+  await step('layouts at 1280 px and 4K', async () => {
+    for (const [w, h, name] of [[1280, 800, 'experiments-1280-en'], [3840, 2160, 'experiments-4k-en']]) {
+      await page.setViewportSize({ width: w, height: h });
+      await page.goto(`${base}/experiments`);
+      await page.getByText(fixture_run).first().waitFor({ timeout: T });
+      await sleep(600);
+      await shot(name);
+      // Nothing may stick out of the window sideways (the table scrolls inside itself if it must).
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 0) throw new Error(`${w} px: the page is ${overflow} px wider than the window`);
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 
   await step('search filter', async () => {
@@ -142,6 +199,7 @@ try {
   await step('run detail: chart updates live', async () => {
     await page.goto(`${base}/runs/${demo_id}`);
     await page.getByTestId('run-title').waitFor({ timeout: T });
+    if (!(await page.title()).includes(demo_id)) throw new Error(`tab title "${await page.title()}" lacks the run id`);
     const chart = page.locator('[data-testid^="chart-points-"]').first();
     await chart.waitFor({ timeout: T });
     // On a very slow machine the demo may already have ended; then there is nothing live to see.
@@ -187,6 +245,20 @@ try {
     await page.locator('[data-testid^="compare-chart-"]').first().waitFor({ timeout: T });
     await sleep(800);
     await shot('compare-en');
+  });
+
+  let cv_ids = [];
+  await step('compare grouped by a config key', async () => {
+    const runs = await api('/api/runs');
+    cv_ids = runs.filter((r) => r.path && r.path.startsWith('cv')).map((r) => r.id);
+    await page.goto(`${base}/compare?runs=${cv_ids.join(',')}&group=lr`);
+    await page.getByTestId('compare-groups').waitFor({ timeout: T });
+    await page.locator('[data-testid^="compare-chart-"][data-bands="2"]').first().waitFor({ timeout: T });
+    const text = await page.getByTestId('compare-groups').innerText();
+    if (!text.includes('lr = 0.01') || !text.includes('lr = 0.001')) throw new Error(`groups: ${text}`);
+    await sleep(800);
+    await shot('compare-groups-en');
+    if ((await page.title()) !== 'Compare · Runicorn') throw new Error(`tab title "${await page.title()}"`);
   });
 
   await step('delete to recycle bin and restore', async () => {
@@ -239,6 +311,16 @@ try {
     await page.locator('[data-testid^="chart-points-"]').first().waitFor({ timeout: T });
     await sleep(800);
     await shot('run-charts-zh');
+    await page.goto(`${base}/compare?runs=${cv_ids.join(',')}&group=lr`);
+    await page.locator('[data-testid^="compare-chart-"][data-bands="2"]').first().waitFor({ timeout: T });
+    await page.getByText('分组依据').first().waitFor({ timeout: T });
+    await sleep(800);
+    await shot('compare-groups-zh');
+    if (!(await page.title()).startsWith('对比')) throw new Error(`tab title "${await page.title()}"`);
+    await page.goto(`${base}/experiments?status=crashed`);
+    await page.getByTestId('run-table').locator('[data-status="crashed"]', { hasText: '已崩溃' }).first().waitFor({ timeout: T });
+    await sleep(300);
+    await shot('experiments-crashed-zh');
   });
 
   await step('no page errors and no external requests', async () => {

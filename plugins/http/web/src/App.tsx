@@ -4,23 +4,25 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { ConfigProvider, Layout, Menu, Spin, theme as antd_theme, Button, Tooltip, App as AntApp } from 'antd';
 import type { Locale } from 'antd/es/locale';
 import { ExperimentOutlined, LineChartOutlined, DatabaseOutlined, DashboardOutlined, DeleteOutlined,
-         SettingOutlined, ApiOutlined, MoonOutlined, SunOutlined, GlobalOutlined } from '@ant-design/icons';
+         SettingOutlined, ApiOutlined, MoonOutlined, SunOutlined, GlobalOutlined, AppstoreOutlined } from '@ant-design/icons';
 import { Link, Navigate, Route, Routes, useLocation } from 'react-router-dom';
 import { useTranslation } from 'react-i18next';
 import { usePrefs } from './prefs';
 import { initial_language, load_language } from './i18n';
+import { use_document_title } from './lib/title';
 
 const Experiments = lazy(() => import('./pages/Experiments'));
 const RunDetail = lazy(() => import('./pages/RunDetail'));
 const Compare = lazy(() => import('./pages/Compare'));
 const Assets = lazy(() => import('./pages/Assets'));
+const Artifacts = lazy(() => import('./pages/Artifacts'));
 const SystemMonitor = lazy(() => import('./pages/SystemMonitor'));
 const RecycleBin = lazy(() => import('./pages/RecycleBin'));
 const Settings = lazy(() => import('./pages/Settings'));
 
 const kAccent = '#5b5bd6';
 const kTitles: Record<string, string> = {
-  experiments: 'nav.experiments', compare: 'nav.compare', assets: 'nav.assets', system: 'nav.system',
+  experiments: 'nav.experiments', compare: 'nav.compare', assets: 'nav.assets', artifacts: 'artifacts.title', system: 'nav.system',
   'recycle-bin': 'nav.recycle_bin', settings: 'nav.settings',
 };
 
@@ -59,10 +61,15 @@ export function App() {
     { key: 'experiments', icon: <ExperimentOutlined />, label: <Link to="/experiments">{t('nav.experiments')}</Link> },
     { key: 'compare', icon: <LineChartOutlined />, label: <Link to="/compare">{t('nav.compare')}</Link> },
     { key: 'assets', icon: <DatabaseOutlined />, label: <Link to="/assets">{t('nav.assets')}</Link> },
+    { key: 'artifacts', icon: <AppstoreOutlined />, label: <Link to="/artifacts" data-testid="nav-artifacts">{t('artifacts.title')}</Link> },
     { key: 'system', icon: <DashboardOutlined />, label: <Link to="/system">{t('nav.system')}</Link> },
     { key: 'recycle-bin', icon: <DeleteOutlined />, label: <Link to="/recycle-bin">{t('nav.recycle_bin')}</Link> },
     { key: 'settings', icon: <SettingOutlined />, label: <Link to="/settings">{t('nav.settings')}</Link> },
   ];
+
+  // The tab title of every page but run detail, which names its run itself.
+  const section = section_of(location.pathname);
+  use_document_title(location.pathname.startsWith('/runs/') ? null : t(kTitles[section] ?? 'nav.experiments'));
 
   const next_lang = i18n.language === 'zh-CN' ? 'en' : 'zh-CN';
   return (
@@ -111,6 +118,8 @@ export function App() {
                   <Route path="/runs/:runId" element={<RunDetail />} />
                   <Route path="/compare" element={<Compare />} />
                   <Route path="/assets" element={<Assets />} />
+                  <Route path="/artifacts" element={<Artifacts />} />
+                  <Route path="/artifacts/:name" element={<Artifacts />} />
                   <Route path="/system" element={<SystemMonitor />} />
                   <Route path="/recycle-bin" element={<RecycleBin />} />
                   <Route path="/settings" element={<Settings />} />

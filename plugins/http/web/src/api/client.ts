@@ -152,3 +152,74 @@ export function ws_url(path: string): string {
   const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${proto}//${window.location.host}${path}`;
 }
+
+// ---- Artifacts and blob store (API.md §4.5, §4.6) — owned by the Artifacts page ----
+// Names, refs and aliases are path segments: always encoded.
+import type { AliasChange, ArtifactDetail, ArtifactFile, ArtifactLineage, ArtifactListItem,
+              BlobStats } from './types';
+
+const seg = encodeURIComponent;
+
+/** The URL of one version (`ref` = v<N>, latest or an alias) plus an optional tail. */
+export function artifact_version_url(name: string, ref: string | number, tail = ''): string {
+  const r = typeof ref === 'number' ? `v${ref}` : ref;
+  return `/api/artifacts/${seg(name)}/versions/${seg(r)}${tail}`;
+}
+
+/** Download link of one file of a version (hash-checked by the server). */
+export function artifact_file_url(name: string, version: number, path: string): string {
+  return with_query(artifact_version_url(name, version, '/file'), { path });
+}
+
+/** Download link of a whole version as a zip. */
+export function artifact_zip_url(name: string, version: number): string {
+  return artifact_version_url(name, version, '/download');
+}
+
+export async function list_artifacts(query: { type?: string; q?: string; limit?: number },
+                                     signal?: AbortSignal): Promise<{ artifacts: ArtifactListItem[]; next_cursor: string | null }> {
+  const data = await get<{ artifacts?: ArtifactListItem[]; next_cursor?: string | null }>(
+    with_query('/api/artifacts', { type: query.type, q: query.q, limit: query.limit ?? 1000 }), signal);
+  return { artifacts: data?.artifacts ?? [], next_cursor: data?.next_cursor ?? null };
+}
+
+export function get_artifact(name: string, signal?: AbortSignal): Promise<ArtifactDetail> {
+  return get<ArtifactDetail>(`/api/artifacts/${seg(name)}`, signal);
+}
+
+export async function list_artifact_files(name: string, version: number, signal?: AbortSignal): Promise<ArtifactFile[]> {
+  // Follows next_cursor (1000 per page) up to 20 pages; a bigger version is shown truncated.
+  const out: ArtifactFile[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < 20; ++i) {
+    const page: { files?: ArtifactFile[]; next_cursor?: string | null } =
+      await get(with_query(artifact_version_url(name, version, '/files'), { limit: 1000, cursor }), signal);
+    out.push(...(page?.files ?? []));
+    cursor = page?.next_cursor ?? null;
+    if (!cursor) break;
+  }
+  return out;
+}
+
+export function get_artifact_lineage(name: string, version: number, signal?: AbortSignal): Promise<ArtifactLineage> {
+  return get<ArtifactLineage>(artifact_version_url(name, version, '/lineage'), signal);
+}
+
+/** Sets or moves `alias` to `version` (PUT …/aliases/{alias}). */
+export async function set_artifact_alias(name: string, alias: string, version: number): Promise<AliasChange> {
+  return (await request<AliasChange>('PUT', `/api/artifacts/${seg(name)}/aliases/${seg(alias)}`, { version })).data;
+}
+
+export function remove_artifact_alias(name: string, alias: string): Promise<{ ok: boolean }> {
+  return del(`/api/artifacts/${seg(name)}/aliases/${seg(alias)}`);
+}
+
+/** Deletes a version; `force` also drops the user aliases that point at it. */
+export function delete_artifact_version(name: string, version: number, force: boolean):
+    Promise<{ ok: boolean; deleted_version: number; removed_aliases: string[] }> {
+  return del(with_query(artifact_version_url(name, version), { confirm: true, force: force || undefined }));
+}
+
+export function get_blob_stats(signal?: AbortSignal): Promise<BlobStats> {
+  return get<BlobStats>('/api/blobs/stats', signal);
+}

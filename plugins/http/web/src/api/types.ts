@@ -190,3 +190,82 @@ export interface StorageStats {
   archive?: SizeInfo;
   index?: SizeInfo;
 }
+
+// ---- Artifacts and blob store (API.md §4.5, §4.6) — owned by the Artifacts page ----
+
+export interface ArtifactRunRef {
+  run_id: string;
+  path: string | null;
+  run_dir?: string;
+  hostname?: string;
+}
+
+export interface ArtifactListItem {
+  name: string;
+  type: string;
+  description: string;
+  created_at: number | null;
+  updated_at: number | null;
+  latest_version: number;
+  version_count: number;
+  aliases: Record<string, number>;
+  total_size_bytes: number;
+}
+
+export interface ArtifactVersion {
+  name: string;
+  type: string;
+  version: number;
+  digest: string;
+  created_at: number | null;
+  description: string;
+  metadata: Record<string, unknown>;
+  file_count: number;
+  total_size_bytes: number;
+  aliases: string[];
+  produced_by: ArtifactRunRef | null;
+  latest?: boolean;
+}
+
+export interface ArtifactDetail extends ArtifactListItem {
+  versions: ArtifactVersion[];
+}
+
+export interface ArtifactFile {
+  path: string;
+  size_bytes: number;
+  sha256: string;
+}
+
+export interface ArtifactLineageRun {
+  run_id: string;
+  path: string | null;
+  status: string;
+  used_at?: number | null;
+  requested?: string;
+}
+
+export interface ArtifactLineage {
+  produced_by: ArtifactLineageRun | null;
+  used_by: ArtifactLineageRun[];
+}
+
+export interface AliasChange {
+  ok: boolean;
+  alias: string;
+  version: number;
+  previous_version: number | null;
+}
+
+export interface BlobStats {
+  blob_count: number;
+  physical_bytes: number;
+  referenced_bytes: number;
+  saved_bytes: number;
+  dedup_ratio: number;
+  hardlinked_copies?: number;
+  unreferenced_count?: number;
+  unreferenced_bytes?: number;
+  by_referrer?: { runs?: number; artifacts?: number; v0_6_index?: number };
+  computed_at?: number;
+}

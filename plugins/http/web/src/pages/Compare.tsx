@@ -1,6 +1,7 @@
 // Compare: overlay charts of the metrics of N runs (a colour per run, visibility toggles, linked
-// zoom), a config/summary diff that can show only differing fields, and a parallel-coordinates chart
-// of config values against a chosen summary metric.
+// zoom), or, grouped by a config key, one mean line with a ±1 std band per group (toggles per group);
+// a config/summary diff that can show only differing fields, and a parallel-coordinates chart of
+// config values against a chosen summary metric.
 import { useEffect, useMemo, useState } from 'react';
 import { Card, Checkbox, Col, Empty, Row, Select, Space, Switch, Table, Tabs, Tag, Typography, Skeleton, Alert, Segmented } from 'antd';
 import { useSearchParams, Link } from 'react-router-dom';
@@ -12,6 +13,7 @@ import { error_text } from '../components/ErrorState';
 import { series_from_rows, type SeriesData, type XMode } from '../components/MetricCharts';
 import { diff_rows, flatten, format_number } from '../lib/format';
 import { ema, to_number } from '../lib/series';
+import { aggregate_band, group_runs, groupable_keys, type Band, type RunGroup } from '../lib/group';
 import { run_config } from './RunDetail';
 import { usePrefs } from '../prefs';
 
@@ -46,6 +48,36 @@ async function load_run(id: string, mode: XMode, t: (k: string) => string): Prom
   return { id, detail, series, error: null };
 }
 
+/**
+ * A ±std band as one ECharts custom series: a filled polygon (upper edge forward, lower edge back)
+ * per stretch without gaps, drawn once; the data rows [x, lower, upper] give the axes their extent.
+ */
+function band_series(band: Band, name: string, color: string): Record<string, unknown> {
+  const rows = band.x.map((x, i) => [x, band.lower[i], band.upper[i]]);
+  const segments: number[][] = [];
+  let cur: number[] = [];
+  band.x.forEach((_x, i) => {
+    if (band.lower[i] === null || band.upper[i] === null) { if (cur.length) segments.push(cur); cur = []; } else cur.push(i);
+  });
+  if (cur.length) segments.push(cur);
+  return {
+    name, type: 'custom', silent: true, tooltip: { show: false }, z: 1, animation: false, clip: true,
+    encode: { x: 0, y: [1, 2] }, data: rows,
+    renderItem: (params: { dataIndex: number }, api: { coord: (p: number[]) => number[] }) => {
+      if (params.dataIndex !== 0) return null;
+      return {
+        type: 'group',
+        children: segments.map((seg) => ({
+          type: 'polygon', silent: true,
+          shape: { points: [...seg.map((i) => api.coord([band.x[i], band.upper[i] as number])),
+                            ...seg.slice().reverse().map((i) => api.coord([band.x[i], band.lower[i] as number]))] },
+          style: { fill: color, opacity: 0.18 },
+        })),
+      };
+    },
+  };
+}
+
 function label_of(l: Loaded): string {
   return l.detail?.alias || l.id;
 }
@@ -62,6 +94,8 @@ export default function Compare() {
   const [only_diff, set_only_diff] = useState(true);
   const [options, set_options] = useState<RunListItem[]>([]);
   const [target, set_target] = useState<string | undefined>(undefined);
+  const group_key = params.get('group') || undefined;
+  const [hidden_groups, set_hidden_groups] = useState<Set<string>>(new Set());
 
   useEffect(() => {
     let live = true;
@@ -78,7 +112,19 @@ export default function Compare() {
   };
   useEffect(() => { search(''); }, []);
 
-  const set_ids = (next: string[]) => set_params(next.length ? { runs: next.join(',') } : {}, { replace: true });
+  const set_ids = (next: string[]) => {
+    const p: Record<string, string> = {};
+    if (next.length) p.runs = next.join(',');
+    if (group_key) p.group = group_key;
+    set_params(p, { replace: true });
+  };
+  const set_group_key = (key: string | undefined) => {
+    const p: Record<string, string> = {};
+    if (ids.length) p.runs = ids.join(',');
+    if (key) p.group = key;
+    set_hidden_groups(new Set());
+    set_params(p, { replace: true });
+  };
   const ok = (loaded ?? []).filter((l) => !l.error);
   const color = (id: string) => kPalette[ids.indexOf(id) % kPalette.length];
 
@@ -91,6 +137,38 @@ export default function Compare() {
   }, [ok]);
 
   const configs = ok.map((l) => run_config(l.detail?.assets));
+  const group_keys = useMemo(() => groupable_keys(configs),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [ok]);
+  const groups: RunGroup[] | null = useMemo(() => (group_key ? group_runs(ok.map((l, i) => ({ id: l.id, config: configs[i] })), group_key) : null),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [ok, group_key]);
+  const group_color = (i: number) => kPalette[i % kPalette.length];
+
+  /** The chart series of one metric: a line per visible run, or per visible group a band and its mean. */
+  const chart_series = (k: string): unknown[] => {
+    const line = (s: { x: number[]; y: (number | null)[] }) => s.x.map((x, i) => [x, s.y[i] !== null && Number.isFinite(s.y[i] as number) ? s.y[i] : null]);
+    if (!groups) {
+      return ok.filter((l) => !hidden.has(l.id) && l.series[k]).map((l) => {
+        const s = l.series[k];
+        return { name: label_of(l), type: 'line', showSymbol: false, animation: false, sampling: 'lttb', connectNulls: true,
+                 itemStyle: { color: color(l.id) }, lineStyle: { width: 1.6 }, data: line({ x: s.x, y: ema(s.y, smoothing) }) };
+      });
+    }
+    const out: unknown[] = [];
+    groups.forEach((g, gi) => {
+      if (hidden_groups.has(g.label)) return;
+      const members = ok.filter((l) => g.members.includes(l.id) && !hidden.has(l.id) && l.series[k]);
+      if (!members.length) return;
+      const band = aggregate_band(members.map((l) => ({ x: l.series[k].x, y: ema(l.series[k].y, smoothing) })));
+      const name = `${group_key} = ${g.label} (n=${members.length})`;
+      const c = group_color(gi);
+      out.push(band_series(band, name, c));
+      out.push({ name, type: 'line', showSymbol: false, animation: false, connectNulls: false, itemStyle: { color: c }, lineStyle: { width: 2 },
+                 data: band.x.map((x, i) => [x, band.mean[i]]) });
+    });
+    return out;
+  };
   const summaries = ok.map((l) => (l.detail?.summary ?? {}) as Record<string, unknown>);
   const summary_numeric = useMemo(() => {
     const s = new Set<string>();
@@ -172,30 +250,43 @@ export default function Compare() {
                 <Space><Typography.Text type="secondary">{t('run.smoothing')}</Typography.Text>
                   <Segmented size="small" value={smoothing} onChange={(v) => set_smoothing(Number(v))}
                              options={[0, 0.6, 0.9, 0.99].map((v) => ({ value: v, label: v.toFixed(2) }))} /></Space>
+                <Space><Typography.Text type="secondary">{t('compare.group_by')}</Typography.Text>
+                  <Select size="small" allowClear showSearch style={{ width: 220 }} placeholder={t('compare.group_none')}
+                          value={group_key} onChange={(v?: string) => set_group_key(v)} data-testid="group-by"
+                          aria-label={t('compare.group_by')}
+                          options={[...new Set([...(group_key ? [group_key] : []), ...group_keys])].map((k) => ({ value: k, label: k }))} /></Space>
               </Space>
+              {groups && (
+                <Space wrap style={{ display: 'flex', marginBottom: 12 }} data-testid="compare-groups">
+                  <Typography.Text type="secondary">{t('compare.groups_hint')}</Typography.Text>
+                  {groups.map((g, gi) => (
+                    <Checkbox key={g.label} checked={!hidden_groups.has(g.label)} data-testid={`group-toggle-${gi}`}
+                              onChange={(e) => set_hidden_groups((h) => { const n = new Set(h); if (e.target.checked) n.delete(g.label); else n.add(g.label); return n; })}>
+                      <span style={{ display: 'inline-block', width: 10, height: 10, borderRadius: 5, background: group_color(gi), marginRight: 6 }} />
+                      <span className="rn-mono">{group_key} = {g.label}</span>
+                      <Typography.Text type="secondary"> · {t('compare.group_runs', { count: g.members.length })}</Typography.Text>
+                    </Checkbox>
+                  ))}
+                </Space>
+              )}
               {metric_keys.length === 0 ? <Empty description={t('compare.no_common_metrics')} /> : (
                 <Row gutter={[12, 12]}>
-                  {metric_keys.map((k) => (
+                  {metric_keys.map((k) => { const series = chart_series(k); return (
                     <Col key={k} xs={24} lg={12} xxl={8}>
-                      <Card size="small" title={k} className="rn-chart-card" data-testid={`compare-chart-${k}`}>
+                      <Card size="small" title={k} className="rn-chart-card" data-testid={`compare-chart-${k}`}
+                            data-bands={series.filter((x) => (x as { type?: string }).type === 'custom').length}>
                         <EChart height={260} group="compare" option={{
                           animation: false,
-                          grid: { left: 56, right: 16, top: 16, bottom: 40 },
+                          grid: { left: 8, right: 16, top: 16, bottom: 40, containLabel: true },
                           tooltip: { trigger: 'axis', confine: true },
                           xAxis: { type: 'value', scale: true, splitLine: { lineStyle: { opacity: dark ? 0.15 : 0.5 } } },
                           yAxis: { type: 'value', scale: true, splitLine: { lineStyle: { opacity: dark ? 0.15 : 0.5 } } },
                           dataZoom: [{ type: 'inside', filterMode: 'none' }],
-                          series: ok.filter((l) => !hidden.has(l.id) && l.series[k]).map((l) => {
-                            const s = l.series[k];
-                            const y = ema(s.y, smoothing);
-                            return { name: label_of(l), type: 'line', showSymbol: false, animation: false, sampling: 'lttb', connectNulls: true,
-                                     itemStyle: { color: color(l.id) }, lineStyle: { width: 1.6 },
-                                     data: s.x.map((x, i) => [x, y[i] !== null && Number.isFinite(y[i] as number) ? y[i] : null]) };
-                          }),
+                          series,
                         }} />
                       </Card>
                     </Col>
-                  ))}
+                  ); })}
                 </Row>
               )}
             </>) },

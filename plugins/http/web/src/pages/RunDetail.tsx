@@ -14,7 +14,9 @@ import { LogViewer } from '../components/LogViewer';
 import { MediaGallery } from '../components/MediaGallery';
 import { MetricCharts } from '../components/MetricCharts';
 import { RunAssets } from '../components/RunAssets';
-import { StatusTag } from '../components/StatusTag';
+import { StatusTag, status_label } from '../components/StatusTag';
+import { display_status } from '../lib/status';
+import { use_document_title } from '../lib/title';
 import { format_duration, format_time } from '../lib/format';
 
 export function run_config(assets: Record<string, unknown> | null | undefined): Record<string, unknown> {
@@ -34,9 +36,11 @@ export default function RunDetail() {
   const [params, set_params] = useSearchParams();
   const tab = params.get('tab') ?? 'charts';
   const [live_status, set_live_status] = useState<string | null>(null);
+  const [live_reason, set_live_reason] = useState<string | null>(null);
   const run = useLoad<RunDetailData>((s) => get(`/api/runs/${encodeURIComponent(runId)}`, s), [runId]);
   const [now, set_now] = useState(Date.now() / 1000);
   const status = live_status ?? run.data?.status ?? null;
+  use_document_title(run.data?.alias ? `${run.data.alias} (${runId})` : runId);
   const running = status === 'running';
 
   useEffect(() => { set_live_status(null); }, [runId]);
@@ -75,14 +79,14 @@ export default function RunDetail() {
           <>
             <Space align="center" wrap style={{ marginBottom: 12 }}>
               <Typography.Title level={4} style={{ margin: 0 }} data-testid="run-title">{r.alias || r.id}</Typography.Title>
-              <StatusTag status={status} />
+              <StatusTag status={status} exitReason={live_status ? live_reason : r.exit_reason} />
               {r.alias && <Typography.Text type="secondary" className="rn-mono" copyable>{r.id}</Typography.Text>}
               {(r.tags ?? []).map((tag) => <Tag key={tag}>{tag}</Tag>)}
               <Button size="small" icon={<LineChartOutlined />} onClick={() => navigate(`/compare?runs=${encodeURIComponent(r.id)}`)}>
                 {t('experiments.compare')}</Button>
             </Space>
             <Descriptions size="small" column={{ xs: 1, sm: 2, md: 3, xl: 6 }} items={[
-              { key: 'status', label: t('run.status'), children: <span data-testid="run-status">{status ? t(`status.${status}`, { defaultValue: status }) : '—'}</span> },
+              { key: 'status', label: t('run.status'), children: <span data-testid="run-status">{status ? status_label(t, display_status(status, live_status ? live_reason : r.exit_reason)) : '—'}</span> },
               { key: 'duration', label: t('run.duration'), children: format_duration(duration) },
               { key: 'steps', label: t('run.steps'), children: r.last_step ?? '—' },
               { key: 'created', label: t('run.created'), children: format_time(r.created_time, i18n.language) },
@@ -94,7 +98,7 @@ export default function RunDetail() {
       </Card>
       <Tabs activeKey={tab} onChange={(k) => set_params({ tab: k }, { replace: true })} destroyInactiveTabPane={false} items={[
         { key: 'charts', label: t('run.charts'),
-          children: <MetricCharts runId={runId} running={running} onStatus={(s) => set_live_status(String(s.status ?? '') || null)} /> },
+          children: <MetricCharts runId={runId} running={running} onStatus={(s) => { set_live_status(String(s.status ?? '') || null); set_live_reason(typeof s.exit_reason === 'string' ? s.exit_reason : null); }} /> },
         { key: 'logs', label: t('run.logs'), children: <LogViewer runId={runId} live={running} height="calc(100vh - 360px)" /> },
         { key: 'config', label: t('run.config'), children: <Card size="small"><KeyValueTable data={run_config(r?.assets)} emptyText={t('run.no_config')} /></Card> },
         { key: 'summary', label: t('run.summary'), children: <Card size="small"><KeyValueTable data={r?.summary} emptyText={t('run.no_summary')} /></Card> },
