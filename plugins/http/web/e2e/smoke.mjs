@@ -292,6 +292,10 @@ try {
     await page.getByTestId('assets-page').waitFor({ timeout: T });
     await sleep(1000);
     await shot('assets-en');
+    await page.goto(`${base}/settings`);
+    await page.getByTestId('settings-page').waitFor({ timeout: T });
+    await sleep(300);
+    await shot('settings-en');
   });
 
   await step('switch to 简体中文', async () => {
@@ -321,6 +325,37 @@ try {
     await page.getByTestId('run-table').locator('[data-status="crashed"]', { hasText: '已崩溃' }).first().waitFor({ timeout: T });
     await sleep(300);
     await shot('experiments-crashed-zh');
+  });
+
+  // Every page once more in 简体中文 (the language stays switched): screenshots for both languages.
+  await step('every page in 简体中文', async () => {
+    await page.goto(`${base}/runs/${demo_id}?tab=logs`);
+    await page.getByTestId('log-viewer').waitFor({ timeout: T });
+    await page.getByRole('tab', { name: '日志' }).waitFor({ timeout: T });
+    await sleep(500);
+    await shot('run-logs-zh');
+    await page.goto(`${base}/runs/${fixture_run}?tab=summary`);
+    await page.getByTestId('run-title').waitFor({ timeout: T });
+    await sleep(500);
+    await shot('run-summary-zh');
+    await page.goto(`${base}/compare?runs=${cv_ids.slice(0, 3).join(',')}`);
+    await page.locator('[data-testid^="compare-chart-"]').first().waitFor({ timeout: T });
+    await sleep(800);
+    await shot('compare-zh');
+    await page.goto(`${base}/recycle-bin`);
+    await page.getByText('回收站').first().waitFor({ timeout: T });
+    await sleep(300);
+    await shot('recycle-bin-zh');
+    await page.goto(`${base}/system`);
+    await page.getByTestId('system-page').waitFor({ timeout: T });
+    await page.getByTestId('gpu-card').waitFor();
+    await sleep(2500);
+    await shot('system-zh');
+    await page.goto(`${base}/assets`);
+    await page.getByTestId('assets-page').waitFor({ timeout: T });
+    await page.getByText('资产').first().waitFor({ timeout: T });
+    await sleep(1000);
+    await shot('assets-zh');
   });
 
   await step('no page errors and no external requests', async () => {
