@@ -27,6 +27,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <runicorn/plugin/http_routes.hpp>
+#include <runicorn/testing/copy_tree.hpp>
 #include <runicorn/testing/temp_dir.hpp>
 
 #include "logging.hpp"
@@ -187,15 +188,8 @@ protected:
 
     void SetUp() override {
         root_ = tmp_.path() / "store";
-        fs::copy(kFixture / "store", root_, fs::copy_options::recursive);
-        for (const auto& e : fs::recursive_directory_iterator(root_)) {
-            fs::permissions(e.path(), fs::perms::owner_read | fs::perms::owner_write,
-                            fs::perm_options::add);
-            if (e.is_directory()) {
-                fs::permissions(e.path(), fs::perms::owner_exec, fs::perm_options::add);
-            }
-        }
-        fs::permissions(root_, fs::perms::owner_all, fs::perm_options::add);
+        // The checkout is read-only; the viewer must be able to write.
+        runicorn::testing::copy_tree_writable(kFixture / "store", root_);
         root_ = fs::canonical(root_);
         // Outside the store: a secret file and a complete-looking run folder.
         outside_ = tmp_.path() / "outside";

@@ -27,6 +27,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <runicorn/plugin/http_routes.hpp>
+#include <runicorn/testing/copy_tree.hpp>
 #include <runicorn/testing/temp_dir.hpp>
 
 #include "logging.hpp"
@@ -189,15 +190,8 @@ class ArchiveRoutesTest : public ::testing::Test {
 protected:
     void SetUp() override {
         src_root_ = tmp_.path() / "src";
-        fs::copy(kFixture / "store", src_root_, fs::copy_options::recursive);
-        for (const auto& e : fs::recursive_directory_iterator(src_root_)) {
-            fs::permissions(e.path(), fs::perms::owner_read | fs::perms::owner_write,
-                            fs::perm_options::add);
-            if (e.is_directory()) {
-                fs::permissions(e.path(), fs::perms::owner_exec, fs::perm_options::add);
-            }
-        }
-        fs::permissions(src_root_, fs::perms::owner_all, fs::perm_options::add);
+        // The checkout is read-only; the viewer must be able to write.
+        runicorn::testing::copy_tree_writable(kFixture / "store", src_root_);
         src_root_ = fs::canonical(src_root_);
         dst_root_ = tmp_.path() / "dst";
         fs::create_directories(dst_root_);
