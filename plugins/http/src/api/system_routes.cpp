@@ -1,7 +1,9 @@
 #include "system_routes.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -140,12 +142,43 @@ void add_health_fields(const ApiState& state, boost::json::object& body) {
     body["catalog"] = std::move(catalog);
 }
 
+namespace {
+
+/// The last add_health_fields() answer, reused for a second. Thread safety: safe for concurrent
+/// use (one mutex).
+class HealthCache {
+public:
+    void fill(const ApiState& state, boost::json::object& body) {
+        constexpr auto kMaxAge = std::chrono::seconds(1);
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(mu_);
+        if (!valid_ || now - taken_at_ >= kMaxAge) {
+            fields_ = boost::json::object();
+            add_health_fields(state, fields_);
+            taken_at_ = now;
+            valid_ = true;
+        }
+        for (const auto& field : fields_) {
+            body[field.key()] = field.value();
+        }
+    }
+
+private:
+    std::mutex mu_;
+    boost::json::object fields_;
+    std::chrono::steady_clock::time_point taken_at_;
+    bool valid_ = false;
+};
+
+}  // namespace
+
 std::function<void(const plugin::HttpRequest&, boost::json::object&)> health_extension(
     std::weak_ptr<ApiState> state) {
-    return [state = std::move(state)](const plugin::HttpRequest& /*request*/,
-                                      boost::json::object& body) {
+    auto cache = std::make_shared<HealthCache>();
+    return [state = std::move(state), cache](const plugin::HttpRequest& /*request*/,
+                                             boost::json::object& body) {
         if (std::shared_ptr<ApiState> s = state.lock()) {
-            add_health_fields(*s, body);
+            cache->fill(*s, body);
         }
     };
 }

@@ -22,6 +22,9 @@ void add_health_fields(const ApiState& state, boost::json::object& body);
 
 /// A hook for the built-in /api/health route that calls add_health_fields() while `state` is
 /// alive (it holds only a weak reference, so it never keeps the statistics thread running).
+/// The fields that read the disk or count the catalog ("store_id", "read_only", "catalog") are
+/// kept for one second: health is polled, and a count per request made it the slowest "trivial"
+/// endpoint (BENCHMARKS B6). Thread safety: the hook is safe for concurrent use.
 std::function<void(const plugin::HttpRequest&, boost::json::object&)> health_extension(
     std::weak_ptr<ApiState> state);
 
