@@ -1,6 +1,7 @@
 // The C ABI of the asset calls (runicorn.h, the sdk-assets block): options and results as JSON.
 // Every function catches everything: nothing unwinds into C.
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,17 @@ Result<Json> options_of(const char* text, const char* fn) {
 }
 
 /// Reads member `key` into `out` when present; INVALID_ARGUMENT when it has the wrong type.
+/// The first failure among `reads` (a braced list is evaluated in order; a read after a failure
+/// only fills a field of options that are then thrown away), or OK.
+Status first_error(std::initializer_list<Status> reads) {
+    for (const Status& s : reads) {
+        if (!s.is_ok()) {
+            return s;
+        }
+    }
+    return Status::ok();
+}
+
 Status get(const Json& o, std::string_view key, std::string& out) {
     if (const Json* v = o.find(key)) {
         if (!v->is_string()) {
@@ -166,17 +178,12 @@ int rn_log_dataset(rn_run* run, const char* name, const char* root_or_uri,
             return capi::from_status(j.error());
         }
         runicorn::DatasetOptions o;
-        Status s = get(j.value(), "context", o.context);
-        if (s.is_ok())
-            s = get(j.value(), "save", o.save);
-        if (s.is_ok())
-            s = get(j.value(), "description", o.description);
-        if (s.is_ok())
-            s = get(j.value(), "force_save", o.force_save);
-        if (s.is_ok())
-            s = get(j.value(), "max_archive_bytes", o.max_archive_bytes);
-        if (s.is_ok())
-            s = get(j.value(), "max_archive_files", o.max_archive_files);
+        const Status s =
+            first_error({get(j.value(), "context", o.context), get(j.value(), "save", o.save),
+                         get(j.value(), "description", o.description),
+                         get(j.value(), "force_save", o.force_save),
+                         get(j.value(), "max_archive_bytes", o.max_archive_bytes),
+                         get(j.value(), "max_archive_files", o.max_archive_files)});
         if (!s.is_ok()) {
             return capi::fail(RN_E_INVALID_ARGUMENT, std::string(kFn) + ": " + s.message());
         }
@@ -208,19 +215,13 @@ int rn_log_pretrained(rn_run* run, const char* name, const char* options_json) {
             return capi::from_status(j.error());
         }
         runicorn::PretrainedOptions o;
-        Status s = get(j.value(), "path_or_uri", o.path_or_uri);
-        if (s.is_ok())
-            s = get(j.value(), "save", o.save);
-        if (s.is_ok())
-            s = get(j.value(), "source_type", o.source_type);
-        if (s.is_ok())
-            s = get(j.value(), "description", o.description);
-        if (s.is_ok())
-            s = get(j.value(), "force_save", o.force_save);
-        if (s.is_ok())
-            s = get(j.value(), "max_archive_bytes", o.max_archive_bytes);
-        if (s.is_ok())
-            s = get(j.value(), "max_archive_files", o.max_archive_files);
+        Status s = first_error({get(j.value(), "path_or_uri", o.path_or_uri),
+                                get(j.value(), "save", o.save),
+                                get(j.value(), "source_type", o.source_type),
+                                get(j.value(), "description", o.description),
+                                get(j.value(), "force_save", o.force_save),
+                                get(j.value(), "max_archive_bytes", o.max_archive_bytes),
+                                get(j.value(), "max_archive_files", o.max_archive_files)});
         if (!s.is_ok()) {
             return capi::fail(RN_E_INVALID_ARGUMENT, std::string(kFn) + ": " + s.message());
         }
@@ -244,19 +245,12 @@ int rn_snapshot_code(rn_run* run, const char* options_json, char* out_json, size
         runicorn::SnapshotOptions o;
         std::string ws;
         std::string format = "manifest";
-        Status s = get(j.value(), "workspace_root", ws);
-        if (s.is_ok())
-            s = get(j.value(), "format", format);
-        if (s.is_ok())
-            s = get(j.value(), "force", o.force);
-        if (s.is_ok())
-            s = get(j.value(), "extra_excludes", o.extra_excludes);
-        if (s.is_ok())
-            s = get(j.value(), "ignore_file", o.ignore_file);
-        if (s.is_ok())
-            s = get(j.value(), "max_total_bytes", o.max_total_bytes);
-        if (s.is_ok())
-            s = get(j.value(), "max_files", o.max_files);
+        Status s = first_error({get(j.value(), "workspace_root", ws),
+                                get(j.value(), "format", format), get(j.value(), "force", o.force),
+                                get(j.value(), "extra_excludes", o.extra_excludes),
+                                get(j.value(), "ignore_file", o.ignore_file),
+                                get(j.value(), "max_total_bytes", o.max_total_bytes),
+                                get(j.value(), "max_files", o.max_files)});
         if (s.is_ok() && format != "manifest" && format != "zip") {
             s = Status::invalid_argument("option 'format' must be \"manifest\" or \"zip\"");
         }
