@@ -1,6 +1,7 @@
 #include "runs_routes.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -256,6 +257,31 @@ HttpResponse run_assets_route(ApiState& state, const HttpRequest& request) {
     return json_response(200, out);
 }
 
+/// Runs `op` on each id and reports each as v0.6 does (API.md §2.2): {"success": true}, or
+/// {"success": false, "error": "run not found" | `precondition_error` (FAILED_PRECONDITION) |
+/// the store's message}. `succeeded` counts the successes.
+boost::json::object per_run_results(const std::vector<std::string>& ids,
+                                    const std::function<Status(const std::string&)>& op,
+                                    std::string_view precondition_error, std::size_t& succeeded) {
+    boost::json::object results;
+    for (const std::string& id : ids) {
+        boost::json::object r;
+        const Status s = op(id);
+        r["success"] = s.is_ok();
+        if (s.is_ok()) {
+            ++succeeded;
+        } else if (s.code() == StatusCode::kNotFound) {
+            r["error"] = "run not found";
+        } else if (s.code() == StatusCode::kFailedPrecondition) {
+            r["error"] = precondition_error;
+        } else {
+            r["error"] = s.message();
+        }
+        results[id] = std::move(r);
+    }
+    return results;
+}
+
 HttpResponse soft_delete(ApiState& state, const HttpRequest& request) {
     boost::json::object body;
     if (auto err = object_body(request, body)) {
@@ -266,26 +292,10 @@ HttpResponse soft_delete(ApiState& state, const HttpRequest& request) {
             parse_run_ids(body, kMaxSoftDelete, "Cannot delete more than 100 runs at once", ids)) {
         return err.value();
     }
-    boost::json::object results;
     std::size_t done = 0;
-    for (const std::string& id : ids) {
-        boost::json::object r;
-        const Status s = state.store()->soft_delete(id, "user_deleted");
-        if (s.is_ok()) {
-            r["success"] = true;
-            ++done;
-        } else {
-            r["success"] = false;
-            if (s.code() == StatusCode::kNotFound) {
-                r["error"] = "run not found";
-            } else if (s.code() == StatusCode::kFailedPrecondition) {
-                r["error"] = "already deleted";
-            } else {
-                r["error"] = s.message();
-            }
-        }
-        results[id] = std::move(r);
-    }
+    boost::json::object results = per_run_results(
+        ids, [&](const std::string& id) { return state.store()->soft_delete(id, "user_deleted"); },
+        "already deleted", done);
     boost::json::object out;
     out["deleted_count"] = done;
     out["results"] = std::move(results);
@@ -320,26 +330,10 @@ HttpResponse restore(ApiState& state, const HttpRequest& request) {
             parse_run_ids(body, kMaxRestore, "Cannot restore more than 100 runs at once", ids)) {
         return err.value();
     }
-    boost::json::object results;
     std::size_t done = 0;
-    for (const std::string& id : ids) {
-        boost::json::object r;
-        const Status s = state.store()->restore(id);
-        if (s.is_ok()) {
-            r["success"] = true;
-            ++done;
-        } else {
-            r["success"] = false;
-            if (s.code() == StatusCode::kNotFound) {
-                r["error"] = "run not found";
-            } else if (s.code() == StatusCode::kFailedPrecondition) {
-                r["error"] = "run not deleted";
-            } else {
-                r["error"] = s.message();
-            }
-        }
-        results[id] = std::move(r);
-    }
+    boost::json::object results = per_run_results(
+        ids, [&](const std::string& id) { return state.store()->restore(id); }, "run not deleted",
+        done);
     boost::json::object out;
     out["restored_count"] = done;
     out["results"] = std::move(results);
